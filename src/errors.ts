@@ -1,0 +1,141 @@
+/**
+ * Every error this library throws or reports is a `KiteTickerError` with a stable `code`, made here
+ * and nowhere else, so callers can branch on `error.code` and messages stay consistent.
+ * Messages never contain access tokens (see `redact`).
+ */
+
+export const ErrorCode = {
+  /** An argument or option is invalid (bad number, unknown mode, not a whole-number token...). */
+  InvalidArgument: 'ERR_INVALID_ARGUMENT',
+  /** An instrument token is not a whole number in 0..2^32-1. */
+  InvalidToken: 'ERR_INVALID_TOKEN',
+  /** Not enough free capacity for every new token of a call; nothing of that call was placed. */
+  Capacity: 'ERR_CAPACITY',
+  /** An API key id that the manager does not know. */
+  ApiKeyNotFound: 'ERR_API_KEY_NOT_FOUND',
+  /** An API key id added twice to a builder. */
+  DuplicateApiKey: 'ERR_DUPLICATE_API_KEY',
+  /** `subscribeSymbols` under the Manual distribution strategy. */
+  ManualDistribution: 'ERR_MANUAL_DISTRIBUTION',
+  /** HTTP 403 at the upgrade: the API key / access token pair was refused. */
+  AuthFailed: 'ERR_AUTH_FAILED',
+  /** The connection attempt did not complete within the connect timeout. */
+  ConnectTimeout: 'ERR_CONNECT_TIMEOUT',
+  /** A pending operation was aborted by an AbortSignal. */
+  Aborted: 'ERR_ABORTED',
+  /** The object was closed/stopped; the call cannot proceed. */
+  Closed: 'ERR_CLOSED',
+  /** The manager was not started. */
+  NotStarted: 'ERR_NOT_STARTED',
+  /** A network fault or an upgrade refused with a retryable status (429, 5xx). */
+  Connection: 'ERR_CONNECTION',
+  /** The reconnect policy's max attempts were used up. */
+  ReconnectExhausted: 'ERR_RECONNECT_EXHAUSTED',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class KiteTickerError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KiteTickerError';
+    this.code = code;
+  }
+}
+
+export class InvalidArgumentError extends KiteTickerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.InvalidArgument, message, options);
+    this.name = 'InvalidArgumentError';
+  }
+}
+
+export class InvalidTokenError extends KiteTickerError {
+  /** The offending value, as given. */
+  readonly value: unknown;
+  constructor(value: unknown) {
+    super(
+      ErrorCode.InvalidToken,
+      `invalid instrument token ${describeValue(value)}: expected a whole number from 0 to 4294967295`,
+    );
+    this.name = 'InvalidTokenError';
+    this.value = value;
+  }
+}
+
+export class CapacityError extends KiteTickerError {
+  /** New tokens the call asked to place. */
+  readonly requested: number;
+  /** How many of them would fit right now. */
+  readonly available: number;
+  constructor(requested: number, available: number, scope: string) {
+    super(
+      ErrorCode.Capacity,
+      `not enough capacity on ${scope}: ${requested} new tokens requested, ${available} would fit; nothing was subscribed`,
+    );
+    this.name = 'CapacityError';
+    this.requested = requested;
+    this.available = available;
+  }
+}
+
+export class ApiKeyNotFoundError extends KiteTickerError {
+  readonly apiKeyId: string;
+  constructor(apiKeyId: string) {
+    super(ErrorCode.ApiKeyNotFound, `API key not found: ${JSON.stringify(apiKeyId)}`);
+    this.name = 'ApiKeyNotFoundError';
+    this.apiKeyId = apiKeyId;
+  }
+}
+
+export class AuthFailedError extends KiteTickerError {
+  /** HTTP status of the refused upgrade (403). */
+  readonly status: number;
+  constructor(status: number, apiKey?: string) {
+    super(
+      ErrorCode.AuthFailed,
+      `authentication failed (HTTP ${status})${apiKey ? ` for api_key ${apiKey}` : ''}: the access token is invalid or expired; call updateAccessToken() with a fresh one`,
+    );
+    this.name = 'AuthFailedError';
+    this.status = status;
+  }
+}
+
+export class ConnectionError extends KiteTickerError {
+  /** HTTP status of a refused upgrade, when there was one. */
+  readonly status: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; status?: number }) {
+    super(ErrorCode.Connection, message, options);
+    this.name = 'ConnectionError';
+    this.status = options?.status;
+  }
+}
+
+export function closedError(what: string): KiteTickerError {
+  return new KiteTickerError(ErrorCode.Closed, `${what} is closed`);
+}
+
+export function abortedError(reason?: unknown): KiteTickerError {
+  return new KiteTickerError(ErrorCode.Aborted, 'the operation was aborted', { cause: reason });
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  return Object.prototype.toString.call(value);
+}
+
+/**
+ * Replaces every occurrence of each secret in `text` with `***`. Used on anything that might carry a
+ * URL with an access token (error messages from `ws`, log lines).
+ */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret && secret.length > 0) out = out.split(secret).join('***');
+  }
+  // Also scrub any access_token query parameter, whatever its value.
+  return out.replace(/access_token=[^&\s"']*/g, 'access_token=***');
+}

@@ -1,0 +1,101 @@
+/**
+ * The public contract of the one-API-key manager (`KiteTickerManager`): up to 3 connections x 3000
+ * instruments. The multi-key manager builds on this interface.
+ */
+import type { ReconnectPolicy, StatusEvent } from '../connection/types.js';
+import type { Logger } from '../logger.js';
+import type { Mode } from '../protocol/constants.js';
+import type { OrderUpdate, Tick } from '../protocol/types.js';
+import type { Channel, ChannelOptions, OverflowPolicy } from '../stream/types.js';
+
+export interface KiteTickerManagerConfig {
+  /** Sockets for this key, 1-3. Default 3. */
+  maxConnections: number;
+  /** Instruments per socket, 1-3000. Default 3000. */
+  maxSymbolsPerConnection: number;
+  /** Mode for subscribeSymbols without one. Default 'quote'. */
+  defaultMode: Mode;
+  /** Connect timeout per socket. Default 30 000 ms. */
+  connectionTimeoutMs: number;
+  /** How often health is evaluated and logged. Default 10 000 ms. */
+  healthCheckIntervalMs: number;
+  reconnect: Partial<ReconnectPolicy>;
+  /** Default 5 000 ms. */
+  livenessTimeoutMs: number;
+  /** Default 'wss://ws.kite.trade'. */
+  url: string;
+  /** Buffer of each channel. Default 4096 messages. */
+  channelCapacity: number;
+  /** Default 'drop-oldest'. */
+  overflow: OverflowPolicy;
+  /** Default 1000. */
+  maxTokensPerMessage: number;
+  /** Default silent. */
+  logger: Logger;
+}
+
+/** What consumers receive on channels. `connectionIndex` is 0-based. */
+export type TickerMessage =
+  | { type: 'ticks'; connectionIndex: number; ticks: Tick[] }
+  | { type: 'order'; connectionIndex: number; order: OrderUpdate }
+  | { type: 'error'; connectionIndex: number; message: string }
+  | { type: 'message'; connectionIndex: number; data: unknown }
+  | { type: 'status'; connectionIndex: number; event: StatusEvent };
+
+export interface ConnectionStatsSnapshot {
+  index: number;
+  status: string;
+  connected: boolean;
+  symbols: number;
+  frames: number;
+  ticks: number;
+  bytes: number;
+  heartbeats: number;
+  protocolErrors: number;
+  reconnects: number;
+  lastFrameAgeMs: number | null;
+  /** Messages dropped by this connection's channels' overflow policy. */
+  drops: number;
+}
+
+export interface ManagerStats {
+  connections: ConnectionStatsSnapshot[];
+  activeConnections: number;
+  totalSymbols: number;
+  totalFrames: number;
+  totalTicks: number;
+  totalBytes: number;
+  /** Messages delivered to channels/listeners (tick batches, orders, text messages). */
+  totalMessagesReceived: number;
+  totalProtocolErrors: number;
+  totalReconnects: number;
+  totalDrops: number;
+  /** Since start(); 0 before. */
+  uptimeMs: number;
+}
+
+export type ConnectionHealthState = 'healthy' | 'connecting' | 'stale' | 'reconnecting' | 'auth_failed' | 'closed';
+
+export interface ManagerHealth {
+  healthy: boolean;
+  connections: { index: number; state: ConnectionHealthState; lastFrameAgeMs: number | null }[];
+}
+
+export interface TickerManager {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  subscribeSymbols(tokens: readonly number[], mode?: Mode): Promise<void>;
+  unsubscribeSymbols(tokens: readonly number[]): Promise<void>;
+  changeMode(tokens: readonly number[], mode: Mode): Promise<void>;
+  updateAccessToken(accessToken: string): void;
+  /** A new bounded channel on one connection's messages; undefined for an index that does not exist. */
+  getChannel(connectionIndex: number, options?: ChannelOptions): Channel<TickerMessage> | undefined;
+  /** A new bounded channel on every connection's messages. */
+  getMergedChannel(options?: ChannelOptions): Channel<TickerMessage>;
+  /** connection index -> (token -> mode). */
+  getSymbolDistribution(): Map<number, Map<number, Mode>>;
+  getStats(): ManagerStats;
+  getHealth(): ManagerHealth;
+  /** Free slots left on this key. */
+  availableCapacity(): number;
+}

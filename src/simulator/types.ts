@@ -1,0 +1,123 @@
+/**
+ * The public contract of the Kite-compatible simulator (`KiteSimulator`). Tests of every other layer
+ * drive faults and assert against this introspection, so these names are stable.
+ */
+import type { Mode } from '../protocol/constants.js';
+import type { OrderUpdate } from '../protocol/types.js';
+
+export interface SimulatorInstrument {
+  instrument_token: number;
+  tradingsymbol: string;
+  exchange: string;
+  segment: string;
+  instrument_type: string;
+  name: string;
+  expiry: string;
+  strike: number;
+  tick_size: number;
+  lot_size: number;
+  /** Starting price (also the previous close). */
+  last_price: number;
+}
+
+export interface ChaosOptions {
+  /** Mean faults per second across the server. */
+  faultsPerSecond: number;
+  /** Which faults to draw from; default all. */
+  faults?: FaultKind[];
+  /** Seed of the chaos draw; default the simulator's seed. */
+  seed?: number;
+}
+
+export type FaultKind = 'drop' | 'close' | 'stall' | 'corrupt' | 'refuse' | 'revoke' | 'restart';
+
+export type CorruptionKind = 'lying_count' | 'truncated_packet' | 'unknown_length' | 'garbage_text' | 'garbage_binary';
+
+export interface SimulatorOptions {
+  /** Default 0 (an ephemeral port). */
+  port?: number;
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Seed of the market and chaos; same seed, same market. Default 1. */
+  seed?: number;
+  /** api_key -> access_token. Default { sim_key_1: 'sim_token_1', sim_key_2: 'sim_token_2', sim_key_3: 'sim_token_3' }. */
+  credentials?: Record<string, string>;
+  /** Default 3. */
+  maxConnectionsPerKey?: number;
+  /** HTTP status for an upgrade over the connection limit. Default 429. */
+  connectionLimitStatus?: number;
+  /** Default 3000. */
+  maxInstrumentsPerConnection?: number;
+  /** Idle heartbeat period. Default 1000 ms (Kite: "every couple of seconds"; clients drop after 5 s). */
+  heartbeatIntervalMs?: number;
+  /** Ticks per second per subscribed instrument. Default 1. */
+  ticksPerSecond?: number;
+  /** Frame batching interval per connection. Default 100 ms. */
+  batchIntervalMs?: number;
+  /** The instrument universe. Default a synthetic universe of `universeSize` instruments. */
+  instruments?: SimulatorInstrument[];
+  /** Size of the synthetic universe. Default 30 000. */
+  universeSize?: number;
+  /** Random faults for soak tests. Default none. */
+  chaos?: ChaosOptions;
+  /** Blast mode: send pre-encoded full frames as fast as the socket drains (benchmarks). Default off. */
+  blast?: { packetsPerFrame: number };
+}
+
+export interface SimulatorConnectionInfo {
+  /** Stable id of this socket within the simulator's life. */
+  id: number;
+  apiKey: string;
+  /** token -> mode, as the server holds it. */
+  subscriptions: Map<number, Mode>;
+  framesSent: number;
+  ticksSent: number;
+  /** Epoch ms. */
+  openedAt: number;
+  stalled: boolean;
+}
+
+export interface SimulatorCommandLogEntry {
+  at: number;
+  connectionId: number;
+  /** The raw text as received. */
+  text: string;
+}
+
+export interface SimulatorKeyInfo {
+  apiKey: string;
+  openConnections: number;
+  /** HTTP status -> count of refused upgrades. */
+  rejectedUpgrades: Record<number, number>;
+  /** Upgrades accepted over the simulator's life. */
+  acceptedUpgrades: number;
+  commands: SimulatorCommandLogEntry[];
+}
+
+export interface TickerSimulator {
+  start(options?: { port?: number; host?: string }): Promise<void>;
+  stop(): Promise<void>;
+  /** Closes every socket and the listener, then listens again on the same port. */
+  restart(downtimeMs?: number): Promise<void>;
+  /** ws://127.0.0.1:PORT */
+  readonly url: string;
+  readonly port: number;
+
+  // credentials
+  setAccessToken(apiKey: string, accessToken: string): void;
+  /** Closes the key's open sockets and refuses new ones with 403 until setAccessToken. */
+  revokeToken(apiKey: string): void;
+  sendOrderUpdate(apiKey: string, order: OrderUpdate | Record<string, unknown>): void;
+
+  // faults (by connection id from connections(), or every connection of a key)
+  dropConnection(target: number | { apiKey: string }): void;
+  closeConnection(target: number | { apiKey: string }, code: number, reason?: string): void;
+  stallConnection(target: number | { apiKey: string }, durationMs?: number): void;
+  corruptConnection(target: number | { apiKey: string }, kind: CorruptionKind): void;
+  refuseUpgrades(status: 429 | 503 | number, durationMs: number, apiKey?: string): void;
+
+  // introspection
+  connections(): SimulatorConnectionInfo[];
+  keyInfo(apiKey: string): SimulatorKeyInfo;
+  instruments(): readonly SimulatorInstrument[];
+}
