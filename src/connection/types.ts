@@ -57,7 +57,9 @@ export type StatusEvent =
   | { status: 'reconnecting'; attempt: number; delayMs: number; reason: string }
   | { status: 'stale'; silentMs: number }
   | { status: 'auth_failed'; httpStatus: number }
-  | { status: 'closed'; reason: 'user' | 'reconnect_exhausted' | 'auth_failed'; error?: KiteTickerError };
+  | { status: 'closed'; reason: 'user' | 'reconnect_exhausted' | 'auth_failed'; error?: KiteTickerError }
+  /** A pending connect() was aborted by its AbortSignal before the socket opened; connect() may be called again. */
+  | { status: 'idle'; reason: 'aborted' };
 
 export interface TickerStats {
   status: ConnectionStatus;
@@ -95,6 +97,11 @@ export interface KiteTickerEvents {
   protocolError: [info: ProtocolErrorInfo];
   /** Connection-level errors; emitted only when a listener exists (never an unhandled 'error'). */
   error: [error: KiteTickerError];
+  /**
+   * Every binary frame as received, heartbeats included (what the official client's 'message' event
+   * gives). Emitted only when someone listens; the bytes are not copied.
+   */
+  rawFrame: [data: Uint8Array];
 }
 
 /** What the manager needs of a connection. */

@@ -2,10 +2,16 @@
  * The public contract of the one-API-key manager (`KiteTickerManager`): up to 3 connections x 3000
  * instruments. The multi-key manager builds on this interface.
  */
-import type { ReconnectPolicy, StatusEvent } from '../connection/types.js';
+import type {
+  KiteTickerOptions,
+  ReconnectPolicy,
+  StatusEvent,
+  TickerConnection,
+} from '../connection/types.js';
+import type { KiteTickerError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Mode } from '../protocol/constants.js';
-import type { OrderUpdate, Tick } from '../protocol/types.js';
+import type { OrderUpdate, ProtocolErrorInfo, Tick } from '../protocol/types.js';
 import type { Channel, ChannelOptions, OverflowPolicy } from '../stream/types.js';
 
 export interface KiteTickerManagerConfig {
@@ -74,7 +80,13 @@ export interface ManagerStats {
   uptimeMs: number;
 }
 
-export type ConnectionHealthState = 'healthy' | 'connecting' | 'stale' | 'reconnecting' | 'auth_failed' | 'closed';
+export type ConnectionHealthState =
+  | 'healthy'
+  | 'connecting'
+  | 'stale'
+  | 'reconnecting'
+  | 'auth_failed'
+  | 'closed';
 
 export interface ManagerHealth {
   healthy: boolean;
@@ -98,4 +110,33 @@ export interface TickerManager {
   getHealth(): ManagerHealth;
   /** Free slots left on this key. */
   availableCapacity(): number;
+}
+
+/** Makes one connection; injectable so tests can use a fake. `index` is the 0-based connection index. */
+export type ConnectionFactory = (options: KiteTickerOptions, index: number) => TickerConnection;
+
+/** What `new KiteTickerManager(apiKey, accessToken, options)` accepts: every config field is optional. */
+export interface KiteTickerManagerOptions extends Partial<KiteTickerManagerConfig> {
+  /** Makes connections. Default: `new KiteTicker(options)` from the connection module. */
+  createConnection?: ConnectionFactory;
+  /** Order updates remembered to drop the copies Kite sends to each socket of the key. Default 1024. */
+  orderDedupeSize?: number;
+}
+
+/** Events of a `KiteTickerManager` (typed EventEmitter). `connectionIndex` is 0-based. */
+export interface KiteTickerManagerEvents {
+  /** One batch per binary frame, the same array the connection decoded (do not mutate it). */
+  ticks: [ticks: Tick[], connectionIndex: number];
+  /** Each order update once, even when several sockets of the key deliver it. */
+  order: [order: OrderUpdate, connectionIndex: number];
+  /** A server `{"type":"error"}` text message. */
+  serverError: [message: string, connectionIndex: number];
+  /** A server `{"type":"message"}` text message. */
+  serverMessage: [data: unknown, connectionIndex: number];
+  status: [event: StatusEvent, connectionIndex: number];
+  protocolError: [info: ProtocolErrorInfo, connectionIndex: number];
+  /** Emitted by the health check when any connection's state changed since the previous check. */
+  health: [health: ManagerHealth];
+  /** Connection-level errors; emitted only when a listener exists (never an unhandled 'error'). */
+  error: [error: KiteTickerError, connectionIndex: number];
 }

@@ -32,7 +32,17 @@ export const Segment = {
 export type Segment = (typeof Segment)[keyof typeof Segment];
 
 /** Exchange/segment names exposed on ticks as `exchange` (Kite's instrument-dump spelling). */
-export type ExchangeName = 'NSE' | 'NFO' | 'CDS' | 'BSE' | 'BFO' | 'BCD' | 'MCX' | 'MCXSX' | 'INDICES' | 'UNKNOWN';
+export type ExchangeName =
+  | 'NSE'
+  | 'NFO'
+  | 'CDS'
+  | 'BSE'
+  | 'BFO'
+  | 'BCD'
+  | 'MCX'
+  | 'MCXSX'
+  | 'INDICES'
+  | 'UNKNOWN';
 
 /** Indexed by segment id (0..255); unknown ids map to 'UNKNOWN'. */
 export const EXCHANGE_BY_SEGMENT: readonly ExchangeName[] = (() => {

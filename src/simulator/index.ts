@@ -1,1 +1,22 @@
-export {};
+/**
+ * The Kite-compatible simulator (`kiteticker-manager/simulator`).
+ */
+export { Chaos, type ChaosTarget, FAULT_KINDS } from './chaos.js';
+export { CORRUPTION_KINDS } from './corrupt.js';
+export { Market, packetLength } from './market.js';
+export { hash4, Rng } from './random.js';
+export { DEFAULT_SIMULATOR_CREDENTIALS, KiteSimulator, type SimulatorEvents } from './server.js';
+export type {
+  ChaosOptions,
+  CorruptionKind,
+  FaultKind,
+  FaultRecord,
+  SimulatorCommandLogEntry,
+  SimulatorConnectionInfo,
+  SimulatorInstrument,
+  SimulatorKeyInfo,
+  SimulatorOptions,
+  TickerSimulator,
+} from './types.js';
+export { DEFAULT_UNIVERSE_SIZE, generateUniverse } from './universe.js';
+export { decideUpgrade, type RefusalWindow, type UpgradeContext, type UpgradeDecision } from './upgrade.js';

@@ -2,6 +2,7 @@
  * The public contract of the Kite-compatible simulator (`KiteSimulator`). Tests of every other layer
  * drive faults and assert against this introspection, so these names are stable.
  */
+import type { Logger } from '../logger.js';
 import type { Mode } from '../protocol/constants.js';
 import type { OrderUpdate } from '../protocol/types.js';
 
@@ -31,7 +32,12 @@ export interface ChaosOptions {
 
 export type FaultKind = 'drop' | 'close' | 'stall' | 'corrupt' | 'refuse' | 'revoke' | 'restart';
 
-export type CorruptionKind = 'lying_count' | 'truncated_packet' | 'unknown_length' | 'garbage_text' | 'garbage_binary';
+export type CorruptionKind =
+  | 'lying_count'
+  | 'truncated_packet'
+  | 'unknown_length'
+  | 'garbage_text'
+  | 'garbage_binary';
 
 export interface SimulatorOptions {
   /** Default 0 (an ephemeral port). */
@@ -62,6 +68,35 @@ export interface SimulatorOptions {
   chaos?: ChaosOptions;
   /** Blast mode: send pre-encoded full frames as fast as the socket drains (benchmarks). Default off. */
   blast?: { packetsPerFrame: number };
+  /**
+   * Path of a Kite instruments CSV to use as the universe (read when the simulator is constructed).
+   * Ignored when `instruments` is given. Default none (the synthetic universe).
+   */
+  instrumentsCsv?: string;
+  /** Command-log entries kept per API key (oldest dropped first). Default 1000. */
+  commandLogLimit?: number;
+  /** Fault records kept by `faultLog()` (oldest dropped first). Default 10 000. */
+  faultLogLimit?: number;
+  /** Logger for connections, refusals and faults. Default silent. Never given an access token. */
+  logger?: Logger;
+  /**
+   * Test/debug hook, called synchronously with every frame right after it is handed to the socket:
+   * binary frames (heartbeats included) as Uint8Array, text frames as string. Default none.
+   */
+  onFrameSent?: (connectionId: number, frame: Uint8Array | string) => void;
+}
+
+/** One injected fault, manual or from chaos mode (`faultLog()`, the 'fault' event). */
+export interface FaultRecord {
+  /** Epoch ms. */
+  at: number;
+  kind: FaultKind;
+  /** 'chaos' when drawn by chaos mode, 'manual' when a method was called. */
+  source: 'manual' | 'chaos';
+  connectionId?: number;
+  apiKey?: string;
+  /** Human-readable parameters (close code, durations, corruption kind, status). */
+  detail: string;
 }
 
 export interface SimulatorConnectionInfo {
@@ -70,8 +105,12 @@ export interface SimulatorConnectionInfo {
   apiKey: string;
   /** token -> mode, as the server holds it. */
   subscriptions: Map<number, Mode>;
+  /** Binary frames carrying ticks (heartbeats not included). */
   framesSent: number;
+  /** Packets sent. */
   ticksSent: number;
+  /** 1-byte heartbeat frames sent. */
+  heartbeatsSent: number;
   /** Epoch ms. */
   openedAt: number;
   stalled: boolean;
@@ -91,6 +130,9 @@ export interface SimulatorKeyInfo {
   rejectedUpgrades: Record<number, number>;
   /** Upgrades accepted over the simulator's life. */
   acceptedUpgrades: number;
+  /** Most sockets of this key open at the same time, over the simulator's life. */
+  maxConcurrentConnections: number;
+  /** The most recent commands (see `commandLogLimit`). */
   commands: SimulatorCommandLogEntry[];
 }
 

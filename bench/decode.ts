@@ -1,0 +1,189 @@
+/**
+ * Decoding benchmark: `npm run bench:decode`. Prints one table of ticks/s (median of RUNS timed runs) for
+ * the official kiteconnect client's parser, this project's object decoder (decodeFrame) and its zero-copy
+ * path (FrameView reading token + last price + volume of every packet), with ratios to the official
+ * parser measured in the same run. Keep the total under ~60 s.
+ */
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { decodeFrame, encodeTicks, FrameView, type Tick } from '../src/protocol/index.js';
+
+const RUNS = 5;
+const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 250);
+
+// The official parser is a module-internal function, reachable through the public
+// KiteTicker#parseBinary method; constructing a KiteTicker opens no socket.
+const require = createRequire(import.meta.url);
+const { KiteTicker } = require('kiteconnect') as {
+  KiteTicker: new (p: {
+    api_key: string;
+    access_token: string;
+  }) => { parseBinary(b: ArrayBuffer): unknown[] };
+};
+const official = new KiteTicker({ api_key: 'bench', access_token: 'bench' });
+
+function fullTick(token: number, i: number): Tick {
+  const level = (k: number, side: number) => ({
+    quantity: 100 + k + i,
+    price: 1500 + side * (k + 1) * 0.05 + i,
+    orders: 1 + k,
+  });
+  return {
+    tradable: true,
+    mode: 'full',
+    instrument_token: token,
+    exchange: 'NSE',
+    last_price: 1573.7 + i,
+    last_traded_quantity: 7,
+    average_traded_price: 1570.37,
+    volume_traded: 1_192_471 + i,
+    total_buy_quantity: 256_443,
+    total_sell_quantity: 363_009,
+    ohlc: { open: 1569.15, high: 1575, low: 1561.05, close: 1567.8 },
+    change: 0,
+    net_change: 0,
+    last_trade_time: new Date(1_625_461_887_000),
+    oi: 10 * i,
+    oi_day_high: 20 * i,
+    oi_day_low: 5 * i,
+    exchange_timestamp: new Date(1_625_461_887_000),
+    depth: {
+      buy: [0, 1, 2, 3, 4].map((k) => level(k, -1)),
+      sell: [0, 1, 2, 3, 4].map((k) => level(k, 1)),
+    },
+  };
+}
+
+function mixedTicks(n: number): Tick[] {
+  const out: Tick[] = [];
+  for (let i = 0; i < n; i++) {
+    const kind = i % 5;
+    if (kind === 0) out.push(fullTick(408_065 + (i << 8), i));
+    else if (kind === 1) {
+      // NSE currency quote (divisor 1e7): prices must stay under 2^31 / 1e7 = 214.7
+      out.push({
+        tradable: true,
+        mode: 'quote',
+        instrument_token: (1000 + i) * 256 + 3,
+        exchange: 'CDS',
+        last_price: 83.1234,
+        last_traded_quantity: 1,
+        average_traded_price: 83.12,
+        volume_traded: 5000 + i,
+        total_buy_quantity: 700,
+        total_sell_quantity: 900,
+        ohlc: { open: 83, high: 83.5, low: 82.9, close: 83.05 },
+        change: 0,
+        net_change: 0,
+      });
+    } else if (kind === 2) {
+      out.push({
+        tradable: true,
+        mode: 'ltp',
+        instrument_token: (2000 + i) * 256 + 2,
+        exchange: 'NFO',
+        last_price: 99.5,
+      });
+    } else {
+      out.push({
+        tradable: false,
+        mode: kind === 3 ? 'quote' : 'full',
+        instrument_token: 256_265,
+        exchange: 'INDICES',
+        last_price: 24_000 + i,
+        ohlc: { open: 23_900, high: 24_100, low: 23_800, close: 23_950 },
+        change: 0,
+        net_change: 0,
+        exchange_timestamp: kind === 3 ? undefined : new Date(1_625_461_887_000),
+      } as Tick);
+    }
+  }
+  return out;
+}
+
+/** A frame as `ws` hands it over: a Buffer view at a non-zero offset of a larger chunk. */
+function asWsBuffer(frame: Uint8Array): Buffer {
+  const chunk = Buffer.alloc(frame.byteLength + 13);
+  frame.forEach((b, i) => {
+    chunk[i + 7] = b;
+  });
+  return chunk.subarray(7, 7 + frame.byteLength);
+}
+
+let sink = 0;
+
+/** Median ticks/s of RUNS runs of at least RUN_MS each. */
+function measure(ticksPerCall: number, fn: () => void): number {
+  const rates: number[] = [];
+  for (let i = 0; i < 3 && performance.now() >= 0; i++) fn(); // warm up
+  let batch = 1;
+  for (;;) {
+    const t0 = performance.now();
+    for (let i = 0; i < batch; i++) fn();
+    if (performance.now() - t0 > 20) break;
+    batch *= 2;
+  }
+  for (let r = 0; r < RUNS; r++) {
+    let calls = 0;
+    const t0 = performance.now();
+    let elapsed = 0;
+    do {
+      for (let i = 0; i < batch; i++) fn();
+      calls += batch;
+      elapsed = performance.now() - t0;
+    } while (elapsed < RUN_MS);
+    rates.push((calls * ticksPerCall) / (elapsed / 1000));
+  }
+  rates.sort((a, b) => a - b);
+  return rates[Math.floor(rates.length / 2)]!;
+}
+
+const view = new FrameView();
+const cases: [string, Tick[]][] = [
+  ['1 full', [fullTick(408_065, 0)]],
+  ['20 full', Array.from({ length: 20 }, (_, i) => fullTick(408_065 + (i << 8), i))],
+  ['500 full', Array.from({ length: 500 }, (_, i) => fullTick(408_065 + (i << 8), i))],
+  ['500 mixed (5 kinds)', mixedTicks(500)],
+];
+
+const rows: string[] = [];
+for (const [name, ticks] of cases) {
+  const frame = encodeTicks(ticks);
+  const wsBuf = asWsBuffer(frame);
+  const arrayBuffer = frame.slice().buffer; // the official client wants a whole ArrayBuffer
+  const n = ticks.length;
+  const off = measure(n, () => {
+    sink += official.parseBinary(arrayBuffer).length;
+  });
+  const obj = measure(n, () => {
+    sink += decodeFrame(wsBuf).length;
+  });
+  const zc = measure(n, () => {
+    view.reset(wsBuf);
+    let acc = 0;
+    for (let i = 0; i < view.count; i++) {
+      acc += view.token(i) + view.lastPrice(i);
+      const vol = view.volumeTraded(i);
+      if (!Number.isNaN(vol)) acc += vol; // LTP / index packets have no volume (NaN)
+    }
+    sink += acc;
+  });
+  rows.push(
+    `| ${name} | ${fmt(off)} | ${fmt(obj)} | ${fmt(zc)} | ${(obj / off).toFixed(0)}x | ${(zc / off).toFixed(0)}x |`,
+  );
+}
+
+function fmt(rate: number): string {
+  return rate >= 1e6 ? `${(rate / 1e6).toFixed(2)} M` : `${(rate / 1e3).toFixed(1)} k`;
+}
+
+const cpus = os.cpus();
+console.log(
+  `Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores; Node ${process.version}; median of ${RUNS} runs of ${RUN_MS} ms\n`,
+);
+console.log(
+  '| frame | official kiteconnect (ticks/s) | decodeFrame (ticks/s) | FrameView zero-copy (ticks/s) | decodeFrame / official | FrameView / official |',
+);
+console.log('|---|---:|---:|---:|---:|---:|');
+for (const row of rows) console.log(row);
+if (sink === 42) console.log(''); // keep results observable so nothing is optimised away

@@ -1,0 +1,95 @@
+/**
+ * `kiteticker simulate`: runs the Kite-compatible simulator until Ctrl-C, printing its URL and the
+ * test credentials it accepts (test values, not secrets: printing them is the point).
+ */
+import { ExitCode, exitCodeOf } from '../exit-codes.js';
+import { loadInstrumentsFile } from '../instruments-file.js';
+import { type CliIo, StopRequest } from '../io.js';
+import { parseInteger, parseNumber, parsePort } from '../parse.js';
+import { createSimHost } from '../sim-host.js';
+import { formatInt } from '../view.js';
+
+export interface RawSimulateOptions {
+  port?: string;
+  host?: string;
+  seed?: string;
+  instruments?: string;
+  universeSize?: string;
+  rate?: string;
+  chaos?: string;
+  keys?: string;
+  duration?: string;
+}
+
+export interface SimulateConfig {
+  port: number;
+  host: string;
+  seed: number;
+  instrumentsFile: string | undefined;
+  universeSize: number | undefined;
+  rate: number;
+  /** Faults per second; 0 = none. */
+  chaos: number;
+  keys: number;
+  durationMs: number | undefined;
+}
+
+export function resolveSimulateConfig(raw: RawSimulateOptions): SimulateConfig {
+  return {
+    port: raw.port === undefined ? 0 : parsePort('--port', raw.port),
+    host: raw.host ?? '127.0.0.1',
+    seed: raw.seed === undefined ? 1 : parseInteger('--seed', raw.seed, 0, 0xffff_ffff),
+    instrumentsFile: raw.instruments,
+    universeSize: raw.universeSize === undefined ? undefined : parseInteger('--universe-size', raw.universeSize, 1, 1_000_000),
+    rate: raw.rate === undefined ? 1 : parseNumber('--rate', raw.rate, 0.01, 1000, 'ticks per second'),
+    chaos: raw.chaos === undefined ? 0 : parseNumber('--chaos', raw.chaos, 0, 1000, 'faults per second'),
+    keys: raw.keys === undefined ? 3 : parseInteger('--keys', raw.keys, 1, 20),
+    durationMs:
+      raw.duration === undefined
+        ? undefined
+        : Math.round(parseNumber('--duration', raw.duration, 0.001, 31 * 24 * 3600, 'a number of seconds') * 1000),
+  };
+}
+
+export async function runSimulate(config: SimulateConfig, io: CliIo): Promise<number> {
+  const out = (line: string): void => {
+    io.stdout.write(`${line}\n`);
+  };
+  const instruments = config.instrumentsFile === undefined ? undefined : await loadInstrumentsFile(config.instrumentsFile);
+  const host = createSimHost({
+    keys: config.keys,
+    seed: config.seed,
+    rate: config.rate,
+    ...(instruments ? { instruments } : {}),
+    ...(config.universeSize !== undefined ? { universeSize: config.universeSize } : {}),
+    ...(config.chaos > 0 ? { chaos: { faultsPerSecond: config.chaos } } : {}),
+  });
+  const stop = new StopRequest();
+  const removeSignals = io.onStopSignal((signal) => stop.request(signal));
+  const timer = config.durationMs === undefined ? undefined : setTimeout(() => stop.request('duration'), config.durationMs);
+  try {
+    await host.simulator.start({ port: config.port, host: config.host });
+  } catch (error) {
+    removeSignals();
+    clearTimeout(timer);
+    const code = (error as NodeJS.ErrnoException).code;
+    io.stderr.write(`kiteticker: error: cannot listen on ${config.host}:${config.port}: ${code ?? (error as Error).message}\n`);
+    return code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL' ? ExitCode.Usage : exitCodeOf(error);
+  }
+  const url = host.simulator.url;
+  const first = host.keys[0]!;
+  out(`kiteticker simulator listening on ${url}`);
+  out(
+    `  universe: ${formatInt(host.simulator.instruments().length)} instruments (seed ${config.seed}), ${config.rate} tick/s per subscribed instrument${config.chaos > 0 ? `, chaos ${config.chaos} faults/s` : ''}`,
+  );
+  out('  test credentials (api_key  access_token):');
+  for (const k of host.keys) out(`    ${k.apiKey}  ${k.accessToken}`);
+  out(`  try: KITE_API_KEY=${first.apiKey} KITE_ACCESS_TOKEN=${first.accessToken} kiteticker stream --url ${url} NSE:INFY 256265`);
+  out('Ctrl-C to stop');
+  await stop.promise;
+  removeSignals();
+  clearTimeout(timer);
+  await host.simulator.stop();
+  io.stderr.write(`kiteticker: simulator stopped (${stop.reason})\n`);
+  return ExitCode.Ok;
+}

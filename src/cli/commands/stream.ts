@@ -1,0 +1,296 @@
+/**
+ * `kiteticker stream` (and the streaming half of `record`): connect, subscribe, show or print ticks,
+ * export metrics, stop on Ctrl-C/SIGTERM/--duration/closed pipe, then print a summary to stderr.
+ */
+import { redact } from '../../errors.js';
+import { InstrumentIndex } from '../../instruments/index.js';
+import { silentLogger } from '../../logger.js';
+import type { StatusEvent } from '../../connection/types.js';
+import type { OrderUpdate, Tick } from '../../protocol/types.js';
+import { createStderrLogger } from '../cli-logger.js';
+import { type ApiKeyCredential, secretsOf } from '../credentials.js';
+import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
+import { loadInstrumentsFile } from '../instruments-file.js';
+import { type CliIo, StopRequest } from '../io.js';
+import { LiveView } from '../live-view.js';
+import { ticksToNdjson } from '../ndjson.js';
+import { OutputSink } from '../output.js';
+import { type MetricsServer, renderPrometheus, startMetricsServer } from '../prometheus.js';
+import { RecordKind } from '../recording.js';
+import { RecordingWriter } from '../recording-writer.js';
+import { pickDefaultSet, resolveInstrumentArgs, type SelectableInstrument } from '../selection.js';
+import { createSimHost, type SimHost } from '../sim-host.js';
+import { StreamSession } from '../session.js';
+import type { CliStatsSnapshot } from '../snapshot.js';
+import { RateTracker } from '../snapshot.js';
+import type { StreamConfig } from '../stream-config.js';
+import { renderSummary } from '../summary.js';
+import { type QuoteRow, renderView } from '../view.js';
+
+/** Used against the real endpoint when no instrument is named and no instruments file is given. */
+export const WELL_KNOWN_TOKENS: readonly number[] = [
+  256265, // NSE:NIFTY 50
+  260105, // NSE:NIFTY BANK
+  408065, // NSE:INFY
+  738561, // NSE:RELIANCE
+  2953217, // NSE:TCS
+  341249, // NSE:HDFCBANK
+  1270529, // NSE:ICICIBANK
+  779521, // NSE:SBIN
+  424961, // NSE:ITC
+];
+
+export interface RecordTarget {
+  path: string;
+}
+
+const textEncoder = new TextEncoder();
+
+export async function runStream(config: StreamConfig, io: CliIo, record?: RecordTarget): Promise<number> {
+  let secrets = secretsOf(config.credentials.keys);
+  const say = (line: string): void => {
+    io.stderr.write(`${redact(line, secrets)}\n`);
+  };
+  const logger = config.verbose ? createStderrLogger((l) => io.stderr.write(l), secrets) : silentLogger;
+  const startedAt = Date.now();
+
+  // 1. Instruments: everything the user named is checked before any socket opens.
+  let universe: readonly SelectableInstrument[] | undefined;
+  let index: InstrumentIndex | undefined;
+  if (config.instrumentsFile !== undefined) {
+    const list = await loadInstrumentsFile(config.instrumentsFile);
+    universe = list;
+    index = new InstrumentIndex(list);
+  }
+  let sim: SimHost | undefined;
+  let keys: readonly ApiKeyCredential[] = config.credentials.keys;
+  if (config.simulator) {
+    sim = createSimHost({
+      keys: config.simKeys,
+      seed: config.simSeed,
+      rate: config.simRate,
+      ...(universe ? { instruments: universe as never } : {}),
+    });
+    keys = sim.keys;
+    if (universe === undefined) {
+      const simUniverse = sim.simulator.instruments();
+      universe = simUniverse;
+      index = new InstrumentIndex(simUniverse);
+    }
+    secrets = [...secrets, ...secretsOf(keys)];
+  }
+  const tokens =
+    config.instrumentSpecs.length > 0
+      ? resolveInstrumentArgs(config.instrumentSpecs, index)
+      : universe
+        ? pickDefaultSet(universe, config.instrumentsCount)
+        : WELL_KNOWN_TOKENS.slice(0, config.instrumentsCount);
+
+  const stop = new StopRequest();
+  const cleanups: (() => Promise<void> | void)[] = [];
+  let view: LiveView | undefined;
+  let session: StreamSession | undefined;
+  let writer: RecordingWriter | undefined;
+  let metrics: MetricsServer | undefined;
+  let output: OutputSink | undefined;
+  let natsDropped: (() => number) | undefined;
+  let finalSnapshot: CliStatsSnapshot | undefined;
+  let exitCode: number = ExitCode.Ok;
+  let notice: string | undefined;
+  const rates = new RateTracker();
+
+  const removeSignals = io.onStopSignal((signal) => stop.request(signal));
+  cleanups.push(removeSignals);
+  io.stdout.on('error', () => stop.request('output closed'));
+  const durationTimer =
+    config.durationMs === undefined ? undefined : setTimeout(() => stop.request('duration'), config.durationMs);
+  cleanups.push(() => clearTimeout(durationTimer));
+
+  try {
+    if (sim) {
+      await sim.simulator.start({ host: '127.0.0.1', port: 0 });
+      const simulator = sim.simulator;
+      cleanups.push(() => simulator.stop());
+    }
+    const url = sim ? sim.simulator.url : config.url;
+    const endpoint = sim ? `simulator ${url}` : url;
+
+    if (record) {
+      writer = await RecordingWriter.open(record.path, {
+        createdAt: new Date(startedAt).toISOString(),
+        tool: 'kiteticker',
+        endpoint: sim ? 'simulator' : url.split('?')[0]!,
+        mode: config.mode,
+        sources: keys.map((k) => k.id),
+        instruments: tokens.length,
+        quoteSymbols: tokens.slice(0, config.quotes).map((t) => ({ token: t, symbol: index?.symbolOf(t) ?? String(t) })),
+      }).catch((error: NodeJS.ErrnoException) => {
+        throw new UsageError(`--out: cannot write ${record.path}: ${error.code ?? error.message}`);
+      });
+    }
+    const recorder = writer;
+
+    session = new StreamSession({
+      keys,
+      url,
+      mode: config.mode,
+      maxConnectionsPerApi: config.maxConnectionsPerApi,
+      maxSymbolsPerConnection: config.maxSymbolsPerConnection,
+      logger,
+      ...(recorder
+        ? {
+            onRawFrame: (data: Uint8Array, apiKeyId: string, connectionIndex: number) =>
+              recorder.write(Date.now(), RecordKind.Binary, apiKeyId, connectionIndex, data),
+          }
+        : {}),
+    });
+    const manager = session.manager;
+    cleanups.push(() => manager.stop());
+
+    // 2. Outputs.
+    const quoteRows: QuoteRow[] = tokens.slice(0, config.format === 'view' ? config.quotes : 0).map((token) => ({
+      token,
+      symbol: index?.symbolOf(token) ?? String(token),
+      tick: undefined,
+      receivedAt: undefined,
+    }));
+    const rowByToken = new Map(quoteRows.map((r) => [r.token, r]));
+    if (config.format === 'ndjson') {
+      output = new OutputSink(io.stdout, { onClosed: () => stop.request('output closed') });
+    }
+    const sink = output;
+    manager.on('ticks', (ticks: Tick[], apiKeyId: string) => {
+      if (sink !== undefined) sink.write(ticksToNdjson(ticks, apiKeyId));
+      if (rowByToken.size > 0) {
+        const now = Date.now();
+        for (let i = 0; i < ticks.length; i++) {
+          const row = rowByToken.get(ticks[i]!.instrument_token);
+          if (row !== undefined) {
+            row.tick = ticks[i];
+            row.receivedAt = now;
+          }
+        }
+      }
+    });
+    if (recorder) {
+      manager.on('order', (order: OrderUpdate, apiKeyId: string, connectionIndex: number) => {
+        const text = JSON.stringify({ type: 'order', data: order });
+        recorder.write(Date.now(), RecordKind.Text, apiKeyId, connectionIndex, textEncoder.encode(text));
+      });
+    }
+    const report = (line: string): void => {
+      if (view) notice = redact(line, secrets);
+      else say(`kiteticker: ${line}`);
+    };
+    manager.on('status', (event: StatusEvent, apiKeyId: string, connectionIndex: number) => {
+      if (event.status === 'auth_failed') {
+        report(`${apiKeyId} #${connectionIndex}: authentication refused (HTTP ${event.httpStatus}); check the access token`);
+      } else if (event.status === 'reconnecting' && config.verbose) {
+        report(`${apiKeyId} #${connectionIndex}: reconnecting (attempt ${event.attempt}): ${event.reason}`);
+      }
+    });
+    manager.on('serverError', (message: string, apiKeyId: string) => report(`${apiKeyId}: server error: ${message}`));
+    manager.on('error', (error: Error, apiKeyId: string | undefined) =>
+      report(`${apiKeyId ?? 'manager'}: ${error.message}`),
+    );
+
+    if (config.metricsPort !== undefined) {
+      const s = session;
+      metrics = await startMetricsServer(config.metricsPort, () =>
+        renderPrometheus(s.snapshot(), { outputDrops: output?.droppedBatches ?? 0, ...(recorder ? { recordDrops: recorder.dropped } : {}) }),
+      ).catch((error: NodeJS.ErrnoException) => {
+        throw new UsageError(`--metrics-port ${config.metricsPort}: cannot listen: ${error.code ?? error.message}`);
+      });
+      const m = metrics;
+      cleanups.push(() => m.close());
+    }
+    if (config.nats !== undefined) {
+      // Imported on demand: the NATS client is an optional peer dependency.
+      const { createNatsSink } = await import('../../sinks/index.js').catch((error: unknown) => {
+        throw new UsageError(
+          `--nats needs the optional package @nats-io/transport-node (npm install @nats-io/transport-node): ${(error as Error).message}`,
+        );
+      });
+      const nats = await createNatsSink({ servers: config.nats, logger });
+      nats.attach(manager);
+      natsDropped = () => nats.stats().dropped;
+      cleanups.push(() => nats.close());
+    }
+
+    const title = `kiteticker ${record ? 'record' : 'stream'} · ${endpoint} · mode ${config.mode}`;
+    const metricsLine = metrics ? `metrics ${metrics.url}` : undefined;
+    if (config.format === 'view') {
+      const s = session;
+      view = new LiveView(io.stdout, (size) => {
+        const snapshot = s.snapshot();
+        rates.update(snapshot);
+        const extra = [metricsLine, writer ? `recording to ${writer.path}: ${writer.records} frames` : undefined, notice]
+          .filter((x) => x !== undefined)
+          .join(' · ');
+        return renderView(
+          {
+            title,
+            snapshot,
+            rates,
+            quotes: quoteRows,
+            ...(s.progress ? { progress: s.progress } : {}),
+            ...(extra ? { notice: extra } : {}),
+          },
+          size,
+        );
+      });
+      view.start();
+    } else {
+      say(`kiteticker: ${endpoint}, ${keys.length} key${keys.length === 1 ? '' : 's'}, ${tokens.length} instruments, mode ${config.mode}`);
+      if (metricsLine) say(`kiteticker: ${metricsLine}`);
+      if (writer) say(`kiteticker: recording to ${writer.path}`);
+    }
+
+    // 3. Run until asked to stop; a stop request during start-up wins over start-up.
+    const started = session.start(tokens).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const startError = await Promise.race([started, stop.promise.then(() => undefined)]);
+    if (startError !== undefined) throw startError;
+    if (!stop.requested && config.format !== 'view') say('kiteticker: streaming; Ctrl-C to stop');
+    await stop.promise;
+  } catch (error) {
+    exitCode = exitCodeOf(error);
+    stop.request('error');
+    view?.stop();
+    view = undefined;
+    say(`kiteticker: error: ${(error as Error).message}`);
+  } finally {
+    if (session) finalSnapshot = session.snapshot();
+    view?.stop();
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        if (config.verbose) say(`kiteticker: while stopping: ${(error as Error).message}`);
+      }
+    }
+    if (writer) {
+      await writer.close().catch((error: Error) => {
+        say(`kiteticker: error: writing ${writer?.path}: ${error.message}`);
+        exitCode = ExitCode.Runtime;
+      });
+    }
+    await output?.flush();
+  }
+  if (config.summary && finalSnapshot) {
+    io.stderr.write(
+      redact(
+        renderSummary(finalSnapshot, Date.now() - startedAt, {
+          outputDrops: output?.droppedBatches ?? 0,
+          ...(natsDropped ? { natsDrops: natsDropped() } : {}),
+          ...(stop.reason ? { reason: stop.reason } : {}),
+          ...(writer ? { recorded: { records: writer.records, bytes: writer.bytes, dropped: writer.dropped, path: writer.path } } : {}),
+        }),
+        secrets,
+      ),
+    );
+  }
+  return exitCode;
+}

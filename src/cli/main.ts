@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+/**
+ * Entry point of the `kiteticker` command. Only this file touches the process: signals and the exit
+ * code. A first Ctrl-C stops gracefully (summary included); a second one exits at once.
+ */
+import { runCli } from './program.js';
+
+let signals = 0;
+const code = await runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  onStopSignal(handler) {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals++;
+      if (signals > 1) process.exit(130);
+      handler(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    return () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
+  },
+});
+process.exitCode = code;
+// Everything is closed by now; should a stray handle keep the loop alive, do not hang the shell.
+setTimeout(() => process.exit(code), 2000).unref();

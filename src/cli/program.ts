@@ -1,0 +1,132 @@
+/**
+ * The `kiteticker` command line: commander setup, and the mapping of every outcome to an exit code
+ * (0 ok, 1 runtime failure, 2 usage error). `runCli` never exits the process; main.ts does.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { redact } from '../errors.js';
+import { runReplay, resolveReplayConfig, type RawReplayOptions } from './commands/replay.js';
+import { type RawSimulateOptions, resolveSimulateConfig, runSimulate } from './commands/simulate.js';
+import { runStream } from './commands/stream.js';
+import { ExitCode, exitCodeOf } from './exit-codes.js';
+import type { CliIo } from './io.js';
+import { type RawStreamOptions, resolveStreamConfig } from './stream-config.js';
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Options shared by `stream` and `record`. */
+function addStreamOptions(cmd: Command): Command {
+  return cmd
+    .argument('[instruments...]', 'instrument tokens (256265) or EXCHANGE:TRADINGSYMBOL (NSE:INFY)')
+    .option('-s, --symbols <list>', 'more instruments, comma-separated (repeatable)', collect)
+    .option('-i, --instruments <file>', 'Kite instruments CSV to resolve trading symbols (and to pick the default set)')
+    .option('-n, --instruments-count <n>', 'size of the default set when no instrument is named (default: 500)')
+    .option('-m, --mode <mode>', 'ltp, quote or full (default: quote)')
+    .option('-d, --duration <seconds>', 'stop after this many seconds, connecting included (default: until Ctrl-C)')
+    .option('--url <url>', 'ticker endpoint (default: wss://ws.kite.trade; needs credentials)')
+    .option('--keys-file <file>', 'JSON file of API keys: [{"id","apiKey","accessToken"}]')
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 = any free port)')
+    .option('--nats <url>', 'also publish every tick to this NATS server (e.g. nats://127.0.0.1:4222)')
+    .option('--quotes <n>', 'rows in the live view quote table (default: 20)')
+    .option('--connections-per-key <n>', 'WebSocket connections per API key, 1-3 (default: 3)')
+    .option('--symbols-per-connection <n>', 'instruments per connection, 1-3000 (default: 3000)')
+    .option('--sim-keys <n>', 'built-in simulator: API keys to use (default: 3)')
+    .option('--seed <n>', 'built-in simulator: market seed (default: 1)')
+    .option('--rate <ticks>', 'built-in simulator: ticks per second per instrument (default: 1)')
+    .option('-v, --verbose', 'log connection events to stderr')
+    .option('--no-summary', 'do not print the summary on exit');
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode: number = ExitCode.Ok;
+  const isTty = io.stdout.isTTY === true;
+  const secrets = [io.env.KITE_ACCESS_TOKEN, ...Object.entries(io.env).filter(([k]) => /^KITE_ACCESS_TOKEN_\d+$/.test(k)).map(([, v]) => v)];
+  const program = new Command('kiteticker')
+    .description('Stream Zerodha Kite Connect market data: live view, ndjson, Prometheus metrics, recording, and a local simulator.')
+    .version(version(), '-V, --version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(redact(s, secrets)),
+      outputError: (s, write) => write(redact(s, secrets)),
+    })
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 success, 1 runtime failure (connection, authentication, I/O), 2 usage error.\nNo credentials in the environment: `stream` and `record` use a built-in simulator.\nDocs: docs/cli.md',
+    );
+
+  addStreamOptions(
+    program
+      .command('stream')
+      .description('stream ticks: a live view on a terminal, one JSON tick per line when piped')
+      .addOption(new Option('-f, --format <format>', 'auto, view, ndjson or none (default: auto = view on a terminal, else ndjson)')),
+  ).action(async (args: string[], opts: RawStreamOptions) => {
+    const config = resolveStreamConfig(args, opts, io.env, isTty, 'ndjson');
+    exitCode = await runStream(config, io);
+  });
+
+  addStreamOptions(
+    program
+      .command('record')
+      .description('stream and write the raw frames to a recording file (see docs/cli.md for the format)')
+      .requiredOption('-o, --out <file>', 'recording file to write (.ktrec)')
+      .addOption(new Option('-f, --format <format>', 'auto, view, ndjson or none (default: auto = view on a terminal, else none)')),
+  ).action(async (args: string[], opts: RawStreamOptions & { out: string }) => {
+    const config = resolveStreamConfig(args, opts, io.env, isTty, 'none');
+    exitCode = await runStream(config, io, { path: opts.out });
+  });
+
+  program
+    .command('replay')
+    .description('play a recording back as ndjson or through the live view')
+    .argument('<file>', 'recording written by `kiteticker record`')
+    .option('-f, --format <format>', 'auto, view or ndjson (default: auto = view on a terminal, else ndjson)')
+    .option('--speed <x>', 'playback speed factor; 0 = as fast as possible (default: 1 for view, 0 for ndjson)')
+    .option('--quotes <n>', 'rows in the live view quote table (default: 20)')
+    .option('--no-summary', 'do not print the summary on exit')
+    .action(async (file: string, opts: RawReplayOptions) => {
+      exitCode = await runReplay(resolveReplayConfig(file, opts, isTty), io);
+    });
+
+  program
+    .command('simulate')
+    .description('run the Kite-compatible simulator server and print its URL and test credentials')
+    .option('-p, --port <port>', 'port to listen on (default: 0 = any free port)')
+    .option('--host <host>', 'address to bind (default: 127.0.0.1)')
+    .option('--seed <n>', 'market seed: same seed, same market (default: 1)')
+    .option('-i, --instruments <file>', 'Kite instruments CSV to use as the universe')
+    .option('--universe-size <n>', 'size of the synthetic universe (default: 30000)')
+    .option('--rate <ticks>', 'ticks per second per subscribed instrument (default: 1)')
+    .option('--chaos <faults>', 'random faults per second: drops, stalls, corrupt frames... (default: 0)')
+    .option('--keys <n>', 'API keys accepted: sim_key_1/sim_token_1 ... (default: 3)')
+    .option('-d, --duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)')
+    .action(async (opts: RawSimulateOptions) => {
+      exitCode = await runSimulate(resolveSimulateConfig(opts), io);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed its message (and help when asked for).
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.Ok;
+      if (error.code === 'commander.help') return ExitCode.Ok;
+      return ExitCode.Usage;
+    }
+    const code = exitCodeOf(error);
+    io.stderr.write(`kiteticker: error: ${redact((error as Error).message ?? String(error), secrets)}\n`);
+    if (code === ExitCode.Usage) io.stderr.write('(add --help for usage)\n');
+    return code;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * One streaming session: the multi-key manager over the given keys (real Kite or the built-in
+ * simulator), subscribed in chunks so progress can be shown, with an optional raw-frame tap per
+ * connection for `record`. Everything the commands print is read from here.
+ */
+import { KiteTicker } from '../connection/index.js';
+import type { KiteTickerOptions } from '../connection/types.js';
+import type { Logger } from '../logger.js';
+import { KiteTickerManager } from '../manager/index.js';
+import type { KiteTickerManagerConfig, KiteTickerManagerOptions } from '../manager/types.js';
+import { MultiApiKiteTickerManager } from '../multi/index.js';
+import type { TickerManagerFactory } from '../multi/types.js';
+import type { Mode } from '../protocol/constants.js';
+import type { ApiKeyCredential } from './credentials.js';
+import { type CliStatsSnapshot, fromMultiStats } from './snapshot.js';
+import type { ViewProgress } from './view.js';
+
+export interface SessionOptions {
+  keys: readonly ApiKeyCredential[];
+  url: string;
+  mode: Mode;
+  /** Sockets per key, 1-3. */
+  maxConnectionsPerApi: number;
+  /** Instruments per socket, 1-3000. */
+  maxSymbolsPerConnection: number;
+  logger: Logger;
+  /**
+   * Every binary frame as received (heartbeats excluded), tagged with its key id. Set for `record`;
+   * it installs a connection factory so the bytes are taken before decoding, not re-encoded.
+   */
+  onRawFrame?: (data: Uint8Array, apiKeyId: string, connectionIndex: number) => void;
+  /** Tokens per subscribe call, so progress can be shown between them. Default 1000. */
+  subscribeChunk?: number;
+}
+
+export class StreamSession {
+  readonly manager: MultiApiKiteTickerManager;
+  private readonly options: SessionOptions;
+  /** What the live view shows while starting; undefined once subscribed. */
+  progress: ViewProgress | undefined = { phase: 'connecting', done: 0, total: 0 };
+
+  constructor(options: SessionOptions) {
+    this.options = options;
+    const builder = MultiApiKiteTickerManager.builder()
+      .url(options.url)
+      .maxConnectionsPerApi(options.maxConnectionsPerApi)
+      .maxSymbolsPerConnection(options.maxSymbolsPerConnection)
+      .defaultMode(options.mode)
+      .logger(options.logger);
+    for (const k of options.keys) builder.addApiKey(k.id, k.apiKey, k.accessToken);
+    if (options.onRawFrame) builder.managerFactory(this.tappingFactory(options.onRawFrame));
+    this.manager = builder.build();
+    this.progress = { phase: 'connecting', done: 0, total: options.keys.length * options.maxConnectionsPerApi };
+  }
+
+  /** Connects every key, then subscribes `tokens` chunk by chunk. */
+  async start(tokens: readonly number[]): Promise<void> {
+    const progress = this.progress!;
+    const poll = setInterval(() => {
+      if (this.progress?.phase === 'connecting') progress.done = this.connectedCount();
+    }, 100);
+    try {
+      await this.manager.start();
+    } finally {
+      clearInterval(poll);
+    }
+    const chunk = this.options.subscribeChunk ?? 1000;
+    this.progress = { phase: 'subscribing', done: 0, total: tokens.length };
+    for (let i = 0; i < tokens.length; i += chunk) {
+      await this.manager.subscribeSymbols(tokens.slice(i, i + chunk), this.options.mode);
+      this.progress.done = Math.min(tokens.length, i + chunk);
+    }
+    this.progress = undefined;
+  }
+
+  stop(): Promise<void> {
+    return this.manager.stop();
+  }
+
+  snapshot(): CliStatsSnapshot {
+    return fromMultiStats(this.manager.getStats(), Date.now());
+  }
+
+  private connectedCount(): number {
+    let n = 0;
+    for (const k of this.manager.getStats().perApiStats) n += k.activeConnections;
+    return n;
+  }
+
+  /** Builds each key's manager with connections whose raw frames are handed to `onRawFrame`. */
+  private tappingFactory(
+    onRawFrame: (data: Uint8Array, apiKeyId: string, connectionIndex: number) => void,
+  ): TickerManagerFactory {
+    const idByApiKey = new Map(this.options.keys.map((k) => [k.apiKey, k.id]));
+    return (apiKey: string, accessToken: string, config: Partial<KiteTickerManagerConfig>) => {
+      const apiKeyId = idByApiKey.get(apiKey) ?? apiKey;
+      const options: KiteTickerManagerOptions = {
+        ...config,
+        createConnection: (connectionOptions: KiteTickerOptions, index: number) => {
+          const ticker = new KiteTicker(connectionOptions);
+          ticker.on('rawFrame', (data: Uint8Array) => {
+            // Heartbeats (1-byte frames) carry nothing worth replaying.
+            if (data.byteLength > 1) onRawFrame(data, apiKeyId, index);
+          });
+          return ticker;
+        },
+      };
+      return new KiteTickerManager(apiKey, accessToken, options);
+    };
+  }
+}

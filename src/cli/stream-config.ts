@@ -1,0 +1,147 @@
+/**
+ * `stream` and `record` options, as commander hands them over (strings), turned into one validated
+ * config. Pure apart from reading the keys file: bad values throw `UsageError` before anything starts.
+ */
+import { KITE_LIMITS, type Mode } from '../protocol/constants.js';
+import { type LoadedCredentials, loadCredentials } from './credentials.js';
+import { UsageError } from './exit-codes.js';
+import { parseChoice, parseInteger, parseMode, parseNumber, parsePort, parseWsUrl, splitList } from './parse.js';
+
+export type OutputFormat = 'view' | 'ndjson' | 'none';
+
+/** Raw flag values of `stream`/`record` (commander's camelCase names). */
+export interface RawStreamOptions {
+  symbols?: string[];
+  instruments?: string;
+  instrumentsCount?: string;
+  mode?: string;
+  format?: string;
+  duration?: string;
+  url?: string;
+  keysFile?: string;
+  metricsPort?: string;
+  nats?: string;
+  quotes?: string;
+  connectionsPerKey?: string;
+  symbolsPerConnection?: string;
+  simKeys?: string;
+  seed?: string;
+  rate?: string;
+  verbose?: boolean;
+  summary?: boolean;
+}
+
+export interface StreamConfig {
+  credentials: LoadedCredentials;
+  /** True when no credentials were given: an in-process simulator is started. */
+  simulator: boolean;
+  /** Endpoint for real keys; unused with the simulator. */
+  url: string;
+  mode: Mode;
+  format: OutputFormat;
+  /** Stop after this long; undefined = until Ctrl-C/SIGTERM. */
+  durationMs: number | undefined;
+  metricsPort: number | undefined;
+  nats: string | undefined;
+  /** Tokens and EXCHANGE:TRADINGSYMBOLs from arguments and --symbols, in order. */
+  instrumentSpecs: string[];
+  instrumentsFile: string | undefined;
+  /** Size of the default set when no instruments are named. */
+  instrumentsCount: number;
+  /** Rows of the live view's quote table. */
+  quotes: number;
+  maxConnectionsPerApi: number;
+  maxSymbolsPerConnection: number;
+  /** Simulator: number of API keys it accepts and the stream uses. */
+  simKeys: number;
+  simSeed: number;
+  /** Simulator: ticks per second per instrument. */
+  simRate: number;
+  verbose: boolean;
+  summary: boolean;
+}
+
+export const STREAM_DEFAULTS = {
+  url: 'wss://ws.kite.trade',
+  mode: 'quote' as Mode,
+  instrumentsCount: 500,
+  quotes: 20,
+  connectionsPerKey: KITE_LIMITS.maxConnectionsPerApiKey,
+  symbolsPerConnection: KITE_LIMITS.maxInstrumentsPerConnection,
+  simKeys: 3,
+  seed: 1,
+  rate: 1,
+} as const;
+
+/**
+ * @param args positional instrument arguments
+ * @param isTty whether stdout is a terminal (chooses the default format)
+ * @param defaultFormat format when stdout is not a terminal and --format is not given
+ */
+export function resolveStreamConfig(
+  args: readonly string[],
+  raw: RawStreamOptions,
+  env: NodeJS.ProcessEnv,
+  isTty: boolean,
+  defaultFormat: OutputFormat = 'ndjson',
+): StreamConfig {
+  const credentials = loadCredentials(env, raw.keysFile);
+  const simulator = credentials.keys.length === 0;
+  if (simulator && raw.url !== undefined) {
+    throw new UsageError(
+      '--url needs credentials: set KITE_API_KEY and KITE_ACCESS_TOKEN (or KITE_API_KEY_1..., or --keys-file); a `kiteticker simulate` server accepts the keys it prints',
+    );
+  }
+  const url = raw.url === undefined ? STREAM_DEFAULTS.url : parseWsUrl('--url', raw.url);
+  const mode = raw.mode === undefined ? STREAM_DEFAULTS.mode : parseMode('--mode', raw.mode);
+  const formatChoice =
+    raw.format === undefined ? 'auto' : parseChoice('--format', raw.format, ['auto', 'view', 'ndjson', 'none'] as const);
+  const format: OutputFormat = formatChoice === 'auto' ? (isTty ? 'view' : defaultFormat) : formatChoice;
+  const durationMs =
+    raw.duration === undefined
+      ? undefined
+      : Math.round(parseNumber('--duration', raw.duration, 0.001, 31 * 24 * 3600, 'a number of seconds') * 1000);
+  const metricsPort = raw.metricsPort === undefined ? undefined : parsePort('--metrics-port', raw.metricsPort);
+  const maxConnectionsPerApi =
+    raw.connectionsPerKey === undefined
+      ? STREAM_DEFAULTS.connectionsPerKey
+      : parseInteger('--connections-per-key', raw.connectionsPerKey, 1, KITE_LIMITS.maxConnectionsPerApiKey);
+  const maxSymbolsPerConnection =
+    raw.symbolsPerConnection === undefined
+      ? STREAM_DEFAULTS.symbolsPerConnection
+      : parseInteger('--symbols-per-connection', raw.symbolsPerConnection, 1, KITE_LIMITS.maxInstrumentsPerConnection);
+  const simKeys = raw.simKeys === undefined ? STREAM_DEFAULTS.simKeys : parseInteger('--sim-keys', raw.simKeys, 1, 20);
+  const keyCount = simulator ? simKeys : credentials.keys.length;
+  const capacity = keyCount * maxConnectionsPerApi * maxSymbolsPerConnection;
+  const instrumentsCount =
+    raw.instrumentsCount === undefined
+      ? Math.min(STREAM_DEFAULTS.instrumentsCount, capacity)
+      : parseInteger('--instruments-count', raw.instrumentsCount, 1, capacity);
+  const instrumentSpecs = [...args, ...(raw.symbols ?? []).flatMap(splitList)].flatMap(splitList);
+  if (instrumentSpecs.length > capacity) {
+    throw new UsageError(
+      `${instrumentSpecs.length} instruments requested but ${keyCount} key${keyCount === 1 ? '' : 's'} x ${maxConnectionsPerApi} connections x ${maxSymbolsPerConnection} hold ${capacity}`,
+    );
+  }
+  return {
+    credentials,
+    simulator,
+    url,
+    mode,
+    format,
+    durationMs,
+    metricsPort,
+    nats: raw.nats,
+    instrumentSpecs,
+    instrumentsFile: raw.instruments,
+    instrumentsCount,
+    quotes: raw.quotes === undefined ? STREAM_DEFAULTS.quotes : parseInteger('--quotes', raw.quotes, 0, 1000),
+    maxConnectionsPerApi,
+    maxSymbolsPerConnection,
+    simKeys,
+    simSeed: raw.seed === undefined ? STREAM_DEFAULTS.seed : parseInteger('--seed', raw.seed, 0, 0xffff_ffff),
+    simRate: raw.rate === undefined ? STREAM_DEFAULTS.rate : parseNumber('--rate', raw.rate, 0.01, 1000, 'ticks per second'),
+    verbose: raw.verbose ?? false,
+    summary: raw.summary ?? true,
+  };
+}

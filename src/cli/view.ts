@@ -1,0 +1,171 @@
+/**
+ * The live terminal view: a pure function from a stats snapshot, rates and the latest quotes of a
+ * selection to the text of one screen. The driver (live-view.ts) adds the ANSI cursor control and
+ * decides when to redraw, so this can be tested as plain strings.
+ */
+import type { Tick } from '../protocol/types.js';
+import { type CliStatsSnapshot, type RateTracker, totalsOf } from './snapshot.js';
+
+export interface QuoteRow {
+  /** EXCHANGE:TRADINGSYMBOL when known, else the token. */
+  symbol: string;
+  token: number;
+  /** Latest tick; undefined until the first arrives. */
+  tick: Tick | undefined;
+  /** Epoch ms the latest tick was received. */
+  receivedAt: number | undefined;
+}
+
+export interface ViewProgress {
+  /** E.g. "connecting", "subscribing". */
+  phase: string;
+  done: number;
+  total: number;
+}
+
+export interface ViewState {
+  /** First line, e.g. "kiteticker stream · simulator ws://127.0.0.1:40123 · mode quote". */
+  title: string;
+  snapshot: CliStatsSnapshot;
+  rates: Pick<RateTracker, 'rate' | 'totalRate'>;
+  quotes: readonly QuoteRow[];
+  progress?: ViewProgress;
+  /** Extra line under the totals (warnings, sink status). */
+  notice?: string;
+}
+
+export interface ViewSize {
+  columns: number;
+  rows: number;
+}
+
+const intFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+export function formatInt(n: number): string {
+  return intFormat.format(n);
+}
+
+export function formatRate(n: number): string {
+  return n >= 100 ? intFormat.format(n) : n.toFixed(1);
+}
+
+/** "12ms", "1.5s", "3m04s", "-" for never. */
+export function formatAge(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.floor(ms / 1000);
+  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** "01:02:03" */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const hh = String(Math.floor(s / 3600)).padStart(2, '0');
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
+  const ss = String(s % 60).padStart(2, '0');
+  return `${hh}:${mm}:${ss}`;
+}
+
+function formatPrice(n: number): string {
+  return n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 });
+}
+
+function row(cells: readonly string[], widths: readonly number[], alignRight: readonly boolean[]): string {
+  return cells
+    .map((c, i) => {
+      const w = widths[i] ?? c.length;
+      return alignRight[i] ? c.padStart(w) : c.padEnd(w);
+    })
+    .join('  ')
+    .trimEnd();
+}
+
+function progressBar(p: ViewProgress, width: number): string {
+  const total = Math.max(1, p.total);
+  const ratio = Math.min(1, Math.max(0, p.done / total));
+  const filled = Math.round(ratio * width);
+  return `${p.phase} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatInt(p.done)}/${formatInt(p.total)} (${Math.round(ratio * 100)}%)`;
+}
+
+/** The screen's lines (no ANSI codes), cut to `size`. */
+export function renderView(state: ViewState, size: ViewSize): string[] {
+  const { snapshot, rates } = state;
+  const totals = totalsOf(snapshot);
+  const lines: string[] = [];
+  lines.push(`${state.title} · up ${formatDuration(snapshot.uptimeMs)}`);
+  lines.push(
+    `keys ${totals.apiKeys} · connections ${totals.connected}/${totals.connections} · instruments ${formatInt(totals.symbols)} · ticks ${formatInt(totals.ticks)} (${formatRate(rates.totalRate())}/s) · reconnects ${totals.reconnects} · drops ${totals.drops}`,
+  );
+  if (state.notice) lines.push(state.notice);
+  if (state.progress) lines.push(progressBar(state.progress, 30));
+  lines.push('');
+
+  const connHeader = ['API KEY', 'CONN', 'STATUS', 'INSTRUMENTS', 'TICKS/S', 'TICKS', 'RECONNECTS', 'LAST FRAME'];
+  const connRight = [false, true, false, true, true, true, true, true];
+  const connRows: string[][] = [];
+  for (const key of snapshot.apiKeys) {
+    if (key.connections.length === 0) connRows.push([key.apiKeyId, '-', 'no connections', '0', '0.0', '0', '0', '-']);
+    for (const c of key.connections) {
+      connRows.push([
+        key.apiKeyId,
+        `#${c.index}`,
+        c.status,
+        formatInt(c.symbols),
+        formatRate(rates.rate(key.apiKeyId, c.index)),
+        formatInt(c.ticks),
+        String(c.reconnects),
+        formatAge(c.lastFrameAgeMs),
+      ]);
+    }
+  }
+  const connWidths = connHeader.map((h, i) => Math.max(h.length, ...connRows.map((r) => r[i]!.length)));
+  lines.push(row(connHeader, connWidths, connRight));
+  for (const r of connRows) lines.push(row(r, connWidths, connRight));
+
+  if (state.quotes.length > 0) {
+    lines.push('');
+    const qHeader = ['SYMBOL', 'LTP', 'CHG%', 'VOLUME', 'BID', 'ASK', 'AGE'];
+    const qRight = [false, true, true, true, true, true, true];
+    const budget = Math.max(0, size.rows - lines.length - 3);
+    const shown = state.quotes.slice(0, budget);
+    const qRows = shown.map((q) => quoteCells(q, snapshot.at));
+    const qWidths = qHeader.map((h, i) => Math.max(h.length, ...qRows.map((r) => r[i]!.length)));
+    lines.push(row(qHeader, qWidths, qRight));
+    for (const r of qRows) lines.push(row(r, qWidths, qRight));
+    if (shown.length < state.quotes.length) lines.push(`... ${state.quotes.length - shown.length} more (enlarge the terminal)`);
+  }
+  lines.push('');
+  lines.push('Ctrl-C to stop');
+  return lines.slice(0, Math.max(1, size.rows)).map((l) => (l.length > size.columns ? l.slice(0, size.columns) : l));
+}
+
+function quoteCells(q: QuoteRow, now: number): string[] {
+  const t = q.tick;
+  if (t === undefined) return [q.symbol, '-', '-', '-', '-', '-', '-'];
+  const change = 'change' in t ? t.change : undefined;
+  const volume = 'volume_traded' in t ? formatInt(t.volume_traded) : '-';
+  let bid = '-';
+  let ask = '-';
+  if ('depth' in t) {
+    const b = t.depth.buy[0];
+    const a = t.depth.sell[0];
+    if (b && b.price > 0) bid = formatPrice(b.price);
+    if (a && a.price > 0) ask = formatPrice(a.price);
+  }
+  const chg = change === undefined ? '-' : `${change >= 0 ? '+' : ''}${change.toFixed(2)}%`;
+  return [
+    q.symbol,
+    formatPrice(t.last_price),
+    chg,
+    volume,
+    bid,
+    ask,
+    formatAge(q.receivedAt === undefined ? undefined : now - q.receivedAt),
+  ];
+}
+
+/** ANSI: cursor home, each line cleared to its end, then everything below cleared. */
+export function toAnsiFrame(lines: readonly string[]): string {
+  return `\x1b[H${lines.join('\x1b[K\n')}\x1b[K\n\x1b[J`;
+}

@@ -1,0 +1,191 @@
+/**
+ * Defaults and validation of `KiteTickerOptions`. Everything is checked once, at construction, so a
+ * bad option fails loudly where it was written instead of misbehaving at the first reconnect.
+ * Messages never echo the access token.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { DEFAULT_KITE_URL } from '../protocol/constants.js';
+import type { KiteTickerOptions, ReconnectPolicy } from './types.js';
+
+export const DEFAULT_RECONNECT_POLICY: Readonly<ReconnectPolicy> = Object.freeze({
+  enabled: true,
+  initialDelayMs: 500,
+  multiplier: 2,
+  maxDelayMs: 30_000,
+  jitter: 'full',
+  maxAttempts: Number.POSITIVE_INFINITY,
+  resetAfterMs: 30_000,
+});
+
+export const DEFAULT_TICKER_OPTIONS = Object.freeze({
+  url: DEFAULT_KITE_URL,
+  connectTimeoutMs: 10_000,
+  livenessTimeoutMs: 5_000,
+  maxTokensPerMessage: 1000,
+});
+
+/** Options with every default filled in. */
+export interface ResolvedTickerOptions {
+  apiKey: string;
+  accessToken: string;
+  url: string;
+  connectTimeoutMs: number;
+  reconnect: ReconnectPolicy;
+  livenessTimeoutMs: number;
+  maxTokensPerMessage: number;
+  logger: Logger;
+}
+
+/** Validates `options` and fills in defaults; throws InvalidArgumentError naming the first bad option. */
+export function resolveTickerOptions(options: KiteTickerOptions): ResolvedTickerOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError('KiteTicker options must be an object');
+  }
+  const apiKey = requireString(options.apiKey, 'apiKey');
+  const accessToken = validateAccessToken(options.accessToken);
+  const url = validateUrl(options.url ?? DEFAULT_TICKER_OPTIONS.url);
+  const connectTimeoutMs = positive(
+    options.connectTimeoutMs,
+    'connectTimeoutMs',
+    DEFAULT_TICKER_OPTIONS.connectTimeoutMs,
+  );
+  const livenessTimeoutMs = positive(
+    options.livenessTimeoutMs,
+    'livenessTimeoutMs',
+    DEFAULT_TICKER_OPTIONS.livenessTimeoutMs,
+  );
+  const maxTokensPerMessage = positiveInteger(
+    options.maxTokensPerMessage,
+    'maxTokensPerMessage',
+    DEFAULT_TICKER_OPTIONS.maxTokensPerMessage,
+  );
+  const reconnect = resolveReconnectPolicy(options.reconnect);
+  const logger = validateLogger(options.logger);
+  return {
+    apiKey,
+    accessToken,
+    url,
+    connectTimeoutMs,
+    reconnect,
+    livenessTimeoutMs,
+    maxTokensPerMessage,
+    logger,
+  };
+}
+
+export function resolveReconnectPolicy(policy: Partial<ReconnectPolicy> | undefined): ReconnectPolicy {
+  if (policy === undefined) return { ...DEFAULT_RECONNECT_POLICY };
+  if (policy === null || typeof policy !== 'object') {
+    throw new InvalidArgumentError('reconnect must be an object of ReconnectPolicy fields');
+  }
+  const d = DEFAULT_RECONNECT_POLICY;
+  const enabled = policy.enabled ?? d.enabled;
+  if (typeof enabled !== 'boolean') throw new InvalidArgumentError('reconnect.enabled must be a boolean');
+  const initialDelayMs = nonNegative(policy.initialDelayMs, 'reconnect.initialDelayMs', d.initialDelayMs);
+  const multiplier = finiteAtLeast(policy.multiplier, 'reconnect.multiplier', d.multiplier, 1);
+  const maxDelayMs = nonNegative(policy.maxDelayMs, 'reconnect.maxDelayMs', d.maxDelayMs);
+  const jitter = policy.jitter ?? d.jitter;
+  if (jitter !== 'full' && jitter !== 'none') {
+    throw new InvalidArgumentError(`reconnect.jitter must be 'full' or 'none', got ${describe(jitter)}`);
+  }
+  const maxAttempts = policy.maxAttempts ?? d.maxAttempts;
+  if (
+    typeof maxAttempts !== 'number' ||
+    Number.isNaN(maxAttempts) ||
+    maxAttempts < 0 ||
+    (Number.isFinite(maxAttempts) && !Number.isInteger(maxAttempts))
+  ) {
+    throw new InvalidArgumentError(
+      `reconnect.maxAttempts must be a whole number >= 0 or Infinity, got ${describe(maxAttempts)}`,
+    );
+  }
+  const resetAfterMs = nonNegative(policy.resetAfterMs, 'reconnect.resetAfterMs', d.resetAfterMs);
+  return { enabled, initialDelayMs, multiplier, maxDelayMs, jitter, maxAttempts, resetAfterMs };
+}
+
+/** Access tokens are opaque, but never empty and never contain whitespace (they go in a URL). */
+export function validateAccessToken(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || /\s/.test(value)) {
+    // Deliberately not echoing the value: it may be a real token with a stray character.
+    throw new InvalidArgumentError('accessToken must be a non-empty string without whitespace');
+  }
+  return value;
+}
+
+function validateUrl(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new InvalidArgumentError('url must be a non-empty ws:// or wss:// URL');
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(`url is not a valid URL: ${JSON.stringify(value)}`);
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw new InvalidArgumentError(`url must use ws:// or wss://, got ${JSON.stringify(parsed.protocol)}`);
+  }
+  if (parsed.searchParams.has('access_token')) {
+    // The token belongs in `accessToken` so that it can be replaced and kept out of logs.
+    throw new InvalidArgumentError('url must not carry an access_token; pass accessToken instead');
+  }
+  return value;
+}
+
+function validateLogger(value: unknown): Logger {
+  if (value === undefined) return silentLogger;
+  const l = value as Partial<Record<keyof Logger, unknown>> | null;
+  if (
+    l === null ||
+    typeof l !== 'object' ||
+    typeof l.debug !== 'function' ||
+    typeof l.info !== 'function' ||
+    typeof l.warn !== 'function' ||
+    typeof l.error !== 'function'
+  ) {
+    throw new InvalidArgumentError('logger must have debug, info, warn and error methods');
+  }
+  return value as Logger;
+}
+
+function requireString(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new InvalidArgumentError(`${name} must be a non-empty string`);
+  }
+  return value;
+}
+
+function positive(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidArgumentError(`${name} must be a finite number > 0, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function nonNegative(value: unknown, name: string, fallback: number): number {
+  return finiteAtLeast(value, name, fallback, 0);
+}
+
+function finiteAtLeast(value: unknown, name: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new InvalidArgumentError(`${name} must be a finite number >= ${min}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function positiveInteger(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new InvalidArgumentError(`${name} must be a whole number >= 1, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object' && value !== null) return Object.prototype.toString.call(value);
+  return String(value);
+}

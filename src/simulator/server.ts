@@ -1,0 +1,916 @@
+/**
+ * KiteSimulator: a Kite Connect v3 ticker server for tests, soaks, benchmarks and credential-free runs.
+ *
+ * A `node:http` server owns the port; its 'upgrade' handler applies Kite's rules (403 for bad
+ * credentials, the per-key connection limit) before `ws` (noServer, no compression) takes the socket, so
+ * refusals are real HTTP statuses as clients see them from Kite. One timer drives the market: every
+ * `batchIntervalMs` it advances the instruments due in this step and sends each connection one binary
+ * frame of its due tokens; a second timer sends 1-byte heartbeats to idle sockets.
+ */
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { ErrorCode, InvalidArgumentError, KiteTickerError, redact } from '../errors.js';
+import { parseInstrumentsCsv } from '../instruments/parse.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { parseClientCommand } from '../protocol/commands.js';
+import { KITE_LIMITS, type Mode } from '../protocol/constants.js';
+import { HEARTBEAT } from '../protocol/encode.js';
+import type { OrderUpdate, Tick } from '../protocol/types.js';
+import { Chaos, type ChaosTarget } from './chaos.js';
+import { SimConnection } from './connection.js';
+import { corruptFrame } from './corrupt.js';
+import { FrameBuilder } from './frames.js';
+import { Market } from './market.js';
+import { hash4, Rng } from './random.js';
+import type {
+  CorruptionKind,
+  FaultKind,
+  FaultRecord,
+  SimulatorCommandLogEntry,
+  SimulatorConnectionInfo,
+  SimulatorInstrument,
+  SimulatorKeyInfo,
+  SimulatorOptions,
+  TickerSimulator,
+} from './types.js';
+import { generateUniverse } from './universe.js';
+import { decideUpgrade, type RefusalWindow, refuseUpgrade } from './upgrade.js';
+
+/** The credentials a simulator accepts unless told otherwise. */
+export const DEFAULT_SIMULATOR_CREDENTIALS: Readonly<Record<string, string>> = Object.freeze({
+  sim_key_1: 'sim_token_1',
+  sim_key_2: 'sim_token_2',
+  sim_key_3: 'sim_token_3',
+});
+
+/** Blast mode keeps at most this many bytes queued per socket... */
+const BLAST_HIGH_WATER = 4 * 1024 * 1024;
+/** ...and at most this many frames awaiting their write callback. */
+const BLAST_MAX_INFLIGHT = 64;
+/** Distinct pre-encoded frames per connection in blast mode (they are cycled). */
+const BLAST_MAX_FRAMES = 64;
+/** Largest client command accepted (3000 tokens of JSON are ~30 KB). */
+const MAX_COMMAND_BYTES = 1024 * 1024;
+
+export interface SimulatorEvents {
+  /** A fault was injected (manually or by chaos). */
+  fault: [FaultRecord];
+  /** A WebSocket upgrade was accepted. */
+  connection: [{ id: number; apiKey: string }];
+  /** A simulator socket closed (by either side). */
+  disconnect: [{ id: number; apiKey: string }];
+  /** An upgrade was refused with an HTTP status. */
+  refused: [{ status: number; apiKey: string | undefined; reason: string }];
+}
+
+interface KeyState {
+  open: number;
+  maxConcurrent: number;
+  accepted: number;
+  rejected: Record<number, number>;
+  commands: SimulatorCommandLogEntry[];
+}
+
+type Target = number | { apiKey: string };
+
+function positiveNumber(name: string, value: number | undefined, fallback: number, integer = false): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value <= 0 ||
+    (integer && !Number.isInteger(value))
+  ) {
+    throw new InvalidArgumentError(
+      `${name} must be a positive ${integer ? 'whole ' : ''}number, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+export class KiteSimulator extends EventEmitter<SimulatorEvents> implements TickerSimulator {
+  readonly #options: SimulatorOptions;
+  readonly #log: Logger;
+  readonly #seed: number;
+  readonly #credentials = new Map<string, string>();
+  readonly #revoked = new Set<string>();
+  #refusals: RefusalWindow[] = [];
+  readonly #maxConnectionsPerKey: number;
+  readonly #connectionLimitStatus: number;
+  readonly #maxInstruments: number;
+  readonly #heartbeatMs: number;
+  readonly #batchMs: number;
+  readonly #commandLogLimit: number;
+  readonly #faultLogLimit: number;
+  readonly #blastPacketsPerFrame: number;
+  readonly #market: Market;
+  readonly #rng: Rng;
+
+  // Schedule: with less than one tick per instrument per batch, instruments are spread over `phases`
+  // steps (each ticks in one step of every cycle); otherwise every instrument ticks every step,
+  // `perBatch` times on average.
+  readonly #phases: number;
+  readonly #perBatch: number;
+  #carry = 0;
+  #stepNo = 0;
+  readonly #phaseOf: Uint16Array;
+  /** How many connections subscribe each instrument. */
+  readonly #refs: Uint32Array;
+  /** Per phase: the instruments subscribed somewhere. */
+  readonly #active: Set<number>[];
+
+  readonly #connections = new Map<number, SimConnection>();
+  readonly #keys = new Map<string, KeyState>();
+  #nextConnectionId = 1;
+  readonly #faults: FaultRecord[] = [];
+
+  #server: Server | undefined;
+  readonly #wss: WebSocketServer;
+  readonly #rawSockets = new Set<Socket>();
+  #host: string;
+  #port = 0;
+  #started = false;
+  #stopped = false;
+  #restarting = false;
+  #stepTimer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  readonly #timeouts = new Set<NodeJS.Timeout>();
+  readonly #sleepers = new Set<() => void>();
+  readonly #chaos: Chaos | undefined;
+
+  /**
+   * Builds the market (synchronously; 30 000 instruments take a fraction of a second) and validates
+   * the options. Nothing listens until `start()`.
+   * @throws InvalidArgumentError for a bad option.
+   */
+  constructor(options: SimulatorOptions = {}) {
+    super();
+    this.#options = options;
+    this.#log = options.logger ?? silentLogger;
+    const seed = options.seed ?? 1;
+    if (!Number.isInteger(seed)) throw new InvalidArgumentError(`seed must be a whole number, got ${seed}`);
+    this.#seed = seed >>> 0;
+    this.#rng = new Rng(this.#seed ^ 0xfa17);
+    this.#host = options.host ?? '127.0.0.1';
+    for (const [k, v] of Object.entries(options.credentials ?? DEFAULT_SIMULATOR_CREDENTIALS)) {
+      this.#credentials.set(k, v);
+    }
+    this.#maxConnectionsPerKey = positiveNumber(
+      'maxConnectionsPerKey',
+      options.maxConnectionsPerKey,
+      KITE_LIMITS.maxConnectionsPerApiKey,
+      true,
+    );
+    this.#connectionLimitStatus = positiveNumber(
+      'connectionLimitStatus',
+      options.connectionLimitStatus,
+      429,
+      true,
+    );
+    this.#maxInstruments = positiveNumber(
+      'maxInstrumentsPerConnection',
+      options.maxInstrumentsPerConnection,
+      KITE_LIMITS.maxInstrumentsPerConnection,
+      true,
+    );
+    this.#heartbeatMs = positiveNumber('heartbeatIntervalMs', options.heartbeatIntervalMs, 1000);
+    this.#batchMs = positiveNumber('batchIntervalMs', options.batchIntervalMs, 100);
+    const tps = positiveNumber('ticksPerSecond', options.ticksPerSecond, 1);
+    this.#commandLogLimit = positiveNumber('commandLogLimit', options.commandLogLimit, 1000, true);
+    this.#faultLogLimit = positiveNumber('faultLogLimit', options.faultLogLimit, 10_000, true);
+    this.#blastPacketsPerFrame = options.blast
+      ? Math.min(0xffff, positiveNumber('blast.packetsPerFrame', options.blast.packetsPerFrame, 100, true))
+      : 0;
+    if (options.chaos) positiveNumber('chaos.faultsPerSecond', options.chaos.faultsPerSecond, 1);
+
+    const perBatch = (tps * this.#batchMs) / 1000;
+    this.#phases = perBatch >= 1 ? 1 : Math.min(0xffff, Math.max(1, Math.round(1 / perBatch)));
+    this.#perBatch = Math.max(perBatch, 1);
+
+    let instruments: SimulatorInstrument[];
+    if (options.instruments) instruments = options.instruments;
+    else if (options.instrumentsCsv)
+      instruments = parseInstrumentsCsv(readFileSync(options.instrumentsCsv, 'utf8'));
+    else
+      instruments = generateUniverse(
+        positiveNumber('universeSize', options.universeSize, 30_000, true),
+        seed,
+      );
+    this.#market = new Market(instruments, this.#seed, Math.floor(Date.now() / 1000));
+    const n = this.#market.size;
+    this.#refs = new Uint32Array(n);
+    this.#phaseOf = new Uint16Array(n);
+    for (let i = 0; i < n; i++)
+      this.#phaseOf[i] = hash4(this.#seed, this.#market.token[i]!, 0, 99) % this.#phases;
+    this.#active = Array.from({ length: this.#phases }, () => new Set<number>());
+
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      clientTracking: false,
+      maxPayload: MAX_COMMAND_BYTES,
+    });
+    this.#chaos = options.chaos ? new Chaos(options.chaos, this.#seed, this.#chaosTarget()) : undefined;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Listens on `port` (default the constructor's, else 0 = ephemeral) and `host` (default 127.0.0.1). */
+  async start(options: { port?: number; host?: string } = {}): Promise<void> {
+    if (this.#stopped)
+      throw new KiteTickerError(ErrorCode.Closed, 'the simulator was stopped; create a new one');
+    if (this.#started) return;
+    this.#host = options.host ?? this.#options.host ?? this.#host;
+    await this.#listen(options.port ?? this.#options.port ?? 0);
+    this.#started = true;
+    this.#startTimers();
+    this.#chaos?.start();
+  }
+
+  /** Closes every socket and the listener and clears every timer. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#chaos?.stop();
+    this.#stopTimers();
+    for (const t of this.#timeouts) clearTimeout(t);
+    this.#timeouts.clear();
+    for (const wake of this.#sleepers) wake();
+    this.#sleepers.clear();
+    await this.#closeListener();
+    this.#wss.close();
+  }
+
+  /**
+   * Drops every socket (abruptly) and the listener, waits `downtimeMs` (connections are refused at TCP
+   * level meanwhile), then listens again on the same port.
+   */
+  async restart(downtimeMs = 0): Promise<void> {
+    this.#requireStarted();
+    if (this.#restarting || this.#stopped) return;
+    this.#fault('restart', 'manual', `restart with ${downtimeMs} ms downtime`);
+    await this.#restart(downtimeMs);
+  }
+
+  async #restart(downtimeMs: number): Promise<void> {
+    this.#restarting = true;
+    try {
+      this.#stopTimers();
+      await this.#closeListener();
+      await this.#sleep(downtimeMs);
+      if (this.#stopped) return;
+      await this.#listen(this.#port);
+      this.#startTimers();
+    } finally {
+      this.#restarting = false;
+    }
+  }
+
+  /** ws://HOST:PORT of the running simulator. @throws KiteTickerError(ERR_NOT_STARTED) before start(). */
+  get url(): string {
+    this.#requireStarted();
+    const host = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
+    return `ws://${host}:${this.#port}`;
+  }
+
+  /** The bound port (0 before start). */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** The seed the market and chaos were built from. */
+  get seed(): number {
+    return this.#seed;
+  }
+
+  #requireStarted(): void {
+    if (!this.#started) throw new KiteTickerError(ErrorCode.NotStarted, 'the simulator is not started');
+  }
+
+  #listen(port: number): Promise<void> {
+    const server = createServer();
+    server.on('connection', (socket: Socket) => {
+      this.#rawSockets.add(socket);
+      socket.once('close', () => this.#rawSockets.delete(socket));
+    });
+    server.on('request', (_req, res) => {
+      res.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close' });
+      res.end('this is a Kite ticker simulator: connect with a WebSocket\n');
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.#onUpgrade(req, socket, head),
+    );
+    server.on('clientError', (_err, socket) => socket.destroy());
+    this.#server = server;
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => {
+        server.off('listening', onListening);
+        reject(err);
+      };
+      const onListening = (): void => {
+        server.off('error', onError);
+        server.on('error', (e) => this.#log.error({ err: e.message }, 'simulator listener error'));
+        const address = server.address();
+        if (address && typeof address === 'object') this.#port = address.port;
+        this.#log.info({ host: this.#host, port: this.#port }, 'simulator listening');
+        resolve();
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      server.listen(port, this.#host);
+    });
+  }
+
+  async #closeListener(): Promise<void> {
+    for (const conn of [...this.#connections.values()]) this.#detach(conn, 'terminate');
+    const server = this.#server;
+    this.#server = undefined;
+    for (const s of this.#rawSockets) s.destroy();
+    this.#rawSockets.clear();
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  #startTimers(): void {
+    this.#stepTimer = setInterval(() => this.#step(), this.#batchMs);
+    this.#stepTimer.unref();
+    this.#heartbeatTimer = setInterval(() => this.#heartbeatCheck(), Math.max(5, this.#heartbeatMs / 4));
+    this.#heartbeatTimer.unref();
+  }
+
+  #stopTimers(): void {
+    if (this.#stepTimer) clearInterval(this.#stepTimer);
+    if (this.#heartbeatTimer) clearInterval(this.#heartbeatTimer);
+    this.#stepTimer = undefined;
+    this.#heartbeatTimer = undefined;
+  }
+
+  #later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.#timeouts.delete(t);
+      fn();
+    }, ms);
+    t.unref();
+    this.#timeouts.add(t);
+  }
+
+  /** A sleep that `stop()` cuts short. */
+  #sleep(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        this.#sleepers.delete(wake);
+        resolve();
+      };
+      this.#sleepers.add(wake);
+      this.#later(ms, wake);
+    });
+  }
+
+  // ---------------------------------------------------------------- upgrades
+
+  #key(apiKey: string): KeyState {
+    let k = this.#keys.get(apiKey);
+    if (!k) {
+      k = { open: 0, maxConcurrent: 0, accepted: 0, rejected: {}, commands: [] };
+      this.#keys.set(apiKey, k);
+    }
+    return k;
+  }
+
+  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', (err) => this.#log.debug({ err: err.message }, 'upgrade socket error'));
+    const now = Date.now();
+    this.#refusals = this.#refusals.filter((w) => w.until > now);
+    const decision = decideUpgrade(req.url, {
+      now,
+      credentials: this.#credentials,
+      revoked: this.#revoked,
+      refusals: this.#refusals,
+      openConnections: (k) => this.#keys.get(k)?.open ?? 0,
+      maxConnectionsPerKey: this.#maxConnectionsPerKey,
+      connectionLimitStatus: this.#connectionLimitStatus,
+    });
+    if (!decision.ok) {
+      const { status, apiKey, reason } = decision;
+      if (apiKey !== undefined) {
+        const k = this.#key(apiKey);
+        k.rejected[status] = (k.rejected[status] ?? 0) + 1;
+      }
+      this.#log.info({ status, apiKey, reason }, 'upgrade refused');
+      refuseUpgrade(socket, status, reason);
+      this.emit('refused', { status, apiKey, reason });
+      return;
+    }
+    const apiKey = decision.apiKey;
+    const k = this.#key(apiKey);
+    // Count the socket now: a second upgrade racing this one must already see it.
+    k.open++;
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, apiKey));
+  }
+
+  #onConnection(ws: WebSocket, apiKey: string): void {
+    const k = this.#key(apiKey);
+    if (this.#stopped || !this.#server) {
+      k.open--;
+      ws.terminate();
+      return;
+    }
+    k.accepted++;
+    if (k.open > k.maxConcurrent) k.maxConcurrent = k.open;
+    const id = this.#nextConnectionId++;
+    const conn = new SimConnection(id, apiKey, ws, Date.now(), this.#phases, (c) => this.#pump(c));
+    this.#connections.set(id, conn);
+    ws.on('message', (data, isBinary) => this.#onMessage(conn, data as Buffer, isBinary));
+    ws.on('error', (err) =>
+      this.#log.debug({ connectionId: id, err: redact(err.message, []) }, 'socket error'),
+    );
+    ws.on('close', () => this.#detach(conn, 'none'));
+    this.#log.info({ connectionId: id, apiKey }, 'connection opened');
+    this.emit('connection', { id, apiKey });
+  }
+
+  /** Forgets a connection (once) and closes its socket as asked. */
+  #detach(conn: SimConnection, how: 'none' | 'terminate' | { code: number; reason: string }): void {
+    if (conn.open) {
+      conn.open = false;
+      this.#connections.delete(conn.id);
+      const k = this.#key(conn.apiKey);
+      k.open--;
+      for (const bucket of conn.buckets) for (const i of bucket.keys()) this.#unref(i);
+      conn.pending.clear();
+      conn.blastFrames = undefined;
+      this.#log.info({ connectionId: conn.id, apiKey: conn.apiKey }, 'connection closed');
+      this.emit('disconnect', { id: conn.id, apiKey: conn.apiKey });
+    }
+    if (how === 'terminate') conn.ws.terminate();
+    else if (how !== 'none') conn.ws.close(how.code, how.reason);
+  }
+
+  #ref(i: number): void {
+    if (this.#refs[i]!++ === 0) this.#active[this.#phaseOf[i]!]!.add(i);
+  }
+
+  #unref(i: number): void {
+    if (--this.#refs[i]! === 0) this.#active[this.#phaseOf[i]!]!.delete(i);
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  #onMessage(conn: SimConnection, data: Buffer, isBinary: boolean): void {
+    if (!conn.open) return;
+    const text = isBinary ? `<binary ${data.byteLength} bytes>` : data.toString('utf8');
+    const k = this.#key(conn.apiKey);
+    k.commands.push({ at: Date.now(), connectionId: conn.id, text });
+    if (k.commands.length > this.#commandLogLimit)
+      k.commands.splice(0, k.commands.length - this.#commandLogLimit);
+    if (isBinary) {
+      this.#sendError(conn, 'binary messages are not accepted: send JSON text commands');
+      return;
+    }
+    const parsed = parseClientCommand(text);
+    if (!parsed.ok) {
+      this.#sendError(conn, `invalid message: ${parsed.error}`);
+      return;
+    }
+    const cmd = parsed.command;
+    if (cmd.action === 'mode') this.#setMode(conn, cmd.mode, cmd.tokens);
+    else if (cmd.action === 'subscribe') this.#subscribe(conn, cmd.tokens);
+    else this.#unsubscribe(conn, cmd.tokens);
+    if (this.#blastPacketsPerFrame > 0) {
+      conn.blastFrames = undefined;
+      this.#pump(conn);
+    }
+  }
+
+  #subscribe(conn: SimConnection, tokens: readonly number[]): void {
+    let refused = 0;
+    for (const token of tokens) {
+      if (conn.subscriptions.has(token)) continue; // duplicates are harmless and keep their mode
+      if (conn.subscriptions.size >= this.#maxInstruments) {
+        refused++;
+        continue;
+      }
+      conn.subscriptions.set(token, 'quote');
+      const i = this.#market.indexOf(token);
+      if (i < 0) continue; // Kite does not validate tokens: unknown ones just never tick
+      conn.buckets[this.#phaseOf[i]!]!.set(i, 'quote');
+      conn.pending.set(i, 'quote');
+      this.#ref(i);
+    }
+    if (refused > 0) {
+      this.#sendError(
+        conn,
+        `max tokens exceeded: ${refused} token(s) not subscribed, a connection can subscribe at most ${this.#maxInstruments} instruments`,
+      );
+    }
+  }
+
+  #unsubscribe(conn: SimConnection, tokens: readonly number[]): void {
+    for (const token of tokens) {
+      if (!conn.subscriptions.delete(token)) continue;
+      const i = this.#market.indexOf(token);
+      if (i < 0) continue;
+      conn.buckets[this.#phaseOf[i]!]!.delete(i);
+      conn.pending.delete(i);
+      this.#unref(i);
+    }
+  }
+
+  #setMode(conn: SimConnection, mode: Mode, tokens: readonly number[]): void {
+    for (const token of tokens) {
+      if (!conn.subscriptions.has(token)) continue; // mode for an unsubscribed token: ignored
+      conn.subscriptions.set(token, mode);
+      const i = this.#market.indexOf(token);
+      if (i < 0) continue;
+      conn.buckets[this.#phaseOf[i]!]!.set(i, mode);
+      conn.pending.set(i, mode);
+    }
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  #canSend(conn: SimConnection, now: number): boolean {
+    return conn.open && conn.ws.readyState === 1 && !conn.isStalled(now);
+  }
+
+  #sendBinary(conn: SimConnection, frame: Uint8Array, now: number): void {
+    conn.ws.send(frame);
+    conn.lastSentAt = now;
+    this.#options.onFrameSent?.(conn.id, frame);
+  }
+
+  #sendText(conn: SimConnection, text: string): void {
+    const now = Date.now();
+    if (!this.#canSend(conn, now)) return;
+    conn.ws.send(text);
+    conn.lastSentAt = now;
+    this.#options.onFrameSent?.(conn.id, text);
+  }
+
+  #sendError(conn: SimConnection, message: string): void {
+    this.#sendText(conn, JSON.stringify({ type: 'error', data: message }));
+  }
+
+  /** One batch: advance the instruments due now, then send each connection its due tokens. */
+  #step(): void {
+    const now = Date.now();
+    const nowSec = Math.floor(now / 1000);
+    const market = this.#market;
+    const step = this.#stepNo++;
+    let phase = 0;
+    let repeats = 1;
+    if (this.#phases > 1) {
+      phase = step % this.#phases;
+    } else {
+      this.#carry += this.#perBatch;
+      repeats = Math.floor(this.#carry);
+      this.#carry -= repeats;
+    }
+    const due = this.#active[phase]!;
+    const builders = this.#builders(now);
+    for (let r = 0; r < repeats; r++) {
+      for (const i of due) market.advance(i, nowSec);
+      for (const [conn, builder] of builders) {
+        const bucket = conn.buckets[phase]!;
+        for (const [i, mode] of bucket) builder.append(market, i, mode);
+      }
+    }
+    for (const [conn, builder] of builders) {
+      // Snapshots of newly subscribed / re-moded tokens that did not tick in this step anyway.
+      if (conn.pending.size > 0) {
+        for (const [i, mode] of conn.pending) if (this.#phaseOf[i] !== phase) builder.append(market, i, mode);
+        conn.pending.clear();
+      }
+      const packets = builder.packets;
+      if (packets === 0) continue;
+      const frames = builder.take();
+      for (const frame of frames) {
+        this.#sendBinary(conn, frame, now);
+        conn.framesSent++;
+      }
+      conn.ticksSent += packets;
+    }
+  }
+
+  readonly #builderPool: FrameBuilder[] = [];
+  readonly #builderPairs: Array<[SimConnection, FrameBuilder]> = [];
+
+  /** Reused (connection, builder) pairs for the connections that can receive ticks now. */
+  #builders(now: number): Array<[SimConnection, FrameBuilder]> {
+    const pairs = this.#builderPairs;
+    pairs.length = 0;
+    let n = 0;
+    for (const conn of this.#connections.values()) {
+      if (this.#blastPacketsPerFrame > 0 || !this.#canSend(conn, now)) continue;
+      let b = this.#builderPool[n];
+      if (!b) {
+        b = new FrameBuilder();
+        this.#builderPool.push(b);
+      }
+      pairs.push([conn, b]);
+      n++;
+    }
+    return pairs;
+  }
+
+  #heartbeatCheck(): void {
+    const now = Date.now();
+    for (const conn of this.#connections.values()) {
+      if (!this.#canSend(conn, now)) continue;
+      if (this.#blastPacketsPerFrame > 0 && conn.subscriptions.size > 0) {
+        if (conn.blastInflight === 0 && !conn.blastScheduled) this.#pump(conn);
+        continue;
+      }
+      if (now - conn.lastSentAt >= this.#heartbeatMs) {
+        this.#sendBinary(conn, HEARTBEAT, now);
+        conn.heartbeatsSent++;
+      }
+    }
+  }
+
+  /** Blast mode: keeps the socket fed with pre-encoded full frames, bounded by queued bytes and frames. */
+  #pump(conn: SimConnection): void {
+    const now = Date.now();
+    if (!this.#canSend(conn, now)) return;
+    const frames = conn.blastFrames ?? this.#buildBlastFrames(conn);
+    if (frames.length === 0) return;
+    const ws = conn.ws;
+    while (conn.blastInflight < BLAST_MAX_INFLIGHT && ws.bufferedAmount < BLAST_HIGH_WATER) {
+      const k = conn.blastNext;
+      conn.blastNext = k + 1 >= frames.length ? 0 : k + 1;
+      conn.blastInflight++;
+      ws.send(frames[k]!, conn.onBlastWritten);
+      conn.framesSent++;
+      conn.ticksSent += conn.blastPackets[k]!;
+      conn.lastSentAt = now;
+      this.#options.onFrameSent?.(conn.id, frames[k]!);
+    }
+  }
+
+  #buildBlastFrames(conn: SimConnection): Buffer[] {
+    const indices: number[] = [];
+    for (const bucket of conn.buckets) for (const i of bucket.keys()) indices.push(i);
+    const frames: Buffer[] = [];
+    conn.blastPackets = [];
+    conn.blastNext = 0;
+    if (indices.length > 0) {
+      const per = this.#blastPacketsPerFrame;
+      const count = Math.min(BLAST_MAX_FRAMES, Math.ceil(indices.length / per));
+      const builder = new FrameBuilder(per * 186 + 2);
+      let cursor = 0;
+      for (let f = 0; f < count; f++) {
+        for (let p = 0; p < per; p++) {
+          builder.append(this.#market, indices[cursor]!, 'full');
+          cursor = cursor + 1 >= indices.length ? 0 : cursor + 1;
+        }
+        for (const frame of builder.take()) {
+          frames.push(frame);
+          conn.blastPackets.push(frame.readUInt16BE(0));
+        }
+      }
+    }
+    conn.blastFrames = frames;
+    return frames;
+  }
+
+  // ---------------------------------------------------------------- credentials, orders
+
+  /** Sets (or replaces) a key's valid access token and lifts a revocation. */
+  setAccessToken(apiKey: string, accessToken: string): void {
+    this.#credentials.set(apiKey, accessToken);
+    this.#revoked.delete(apiKey);
+  }
+
+  /** Closes the key's sockets (close code 1008) and refuses its upgrades with 403 until setAccessToken. */
+  revokeToken(apiKey: string): void {
+    this.#revoke(apiKey, 'manual');
+  }
+
+  #revoke(apiKey: string, source: FaultRecord['source'], detail = 'access token revoked'): void {
+    this.#revoked.add(apiKey);
+    this.#fault('revoke', source, detail, undefined, apiKey);
+    for (const conn of this.#targets({ apiKey }))
+      this.#detach(conn, { code: 1008, reason: 'access token revoked' });
+  }
+
+  /** Sends `{"type":"order","data":order}` to every open (not stalled) socket of the key. */
+  sendOrderUpdate(apiKey: string, order: OrderUpdate | Record<string, unknown>): void {
+    const text = JSON.stringify({ type: 'order', data: order });
+    for (const conn of this.#targets({ apiKey })) this.#sendText(conn, text);
+  }
+
+  /** Sends a `{"type":"message","data":...}` broker notice to every socket of the key. */
+  sendMessage(apiKey: string, data: unknown): void {
+    const text = JSON.stringify({ type: 'message', data });
+    for (const conn of this.#targets({ apiKey })) this.#sendText(conn, text);
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  #targets(target: Target): SimConnection[] {
+    if (typeof target === 'number') {
+      const c = this.#connections.get(target);
+      return c ? [c] : [];
+    }
+    return [...this.#connections.values()].filter((c) => c.apiKey === target.apiKey);
+  }
+
+  #fault(
+    kind: FaultKind,
+    source: FaultRecord['source'],
+    detail: string,
+    connectionId?: number,
+    apiKey?: string,
+  ): void {
+    const record: FaultRecord = { at: Date.now(), kind, source, detail };
+    if (connectionId !== undefined) record.connectionId = connectionId;
+    if (apiKey !== undefined) record.apiKey = apiKey;
+    this.#faults.push(record);
+    if (this.#faults.length > this.#faultLogLimit)
+      this.#faults.splice(0, this.#faults.length - this.#faultLogLimit);
+    this.#log.info({ ...record }, 'fault injected');
+    this.emit('fault', record);
+  }
+
+  /** Abrupt TCP close (no close frame), like a network drop. */
+  dropConnection(target: Target): void {
+    for (const conn of this.#targets(target)) this.#drop(conn, 'manual');
+  }
+
+  #drop(conn: SimConnection, source: FaultRecord['source']): void {
+    this.#fault('drop', source, 'socket destroyed', conn.id, conn.apiKey);
+    this.#detach(conn, 'terminate');
+  }
+
+  /** A WebSocket close frame with `code` and `reason`. */
+  closeConnection(target: Target, code: number, reason = ''): void {
+    for (const conn of this.#targets(target)) this.#close(conn, code, reason, 'manual');
+  }
+
+  #close(conn: SimConnection, code: number, reason: string, source: FaultRecord['source']): void {
+    this.#fault('close', source, `close ${code} ${reason}`.trim(), conn.id, conn.apiKey);
+    this.#detach(conn, { code, reason });
+  }
+
+  /**
+   * Sends nothing at all (no ticks, heartbeats or text) for `durationMs` while keeping the socket open.
+   * Without a duration the connection stays silent until it closes.
+   */
+  stallConnection(target: Target, durationMs?: number): void {
+    for (const conn of this.#targets(target))
+      this.#stall(conn, durationMs ?? Number.POSITIVE_INFINITY, 'manual');
+  }
+
+  #stall(conn: SimConnection, durationMs: number, source: FaultRecord['source']): void {
+    conn.stalledUntil = Date.now() + durationMs;
+    this.#fault('stall', source, `stalled for ${durationMs} ms`, conn.id, conn.apiKey);
+  }
+
+  /** Sends one malformed frame of `kind` (see CorruptionKind). */
+  corruptConnection(target: Target, kind: CorruptionKind): void {
+    for (const conn of this.#targets(target)) this.#corrupt(conn, kind, 'manual');
+  }
+
+  #corrupt(conn: SimConnection, kind: CorruptionKind, source: FaultRecord['source']): boolean {
+    const now = Date.now();
+    if (!this.#canSend(conn, now) || this.#market.size === 0) return false;
+    let index = 0;
+    let mode: Mode = 'ltp';
+    for (const bucket of conn.buckets) {
+      const first = bucket.entries().next();
+      if (!first.done) {
+        [index, mode] = first.value;
+        break;
+      }
+    }
+    const frame = corruptFrame(kind, this.#market, index, mode, this.#rng);
+    this.#fault('corrupt', source, kind, conn.id, conn.apiKey);
+    if (typeof frame === 'string') this.#sendText(conn, frame);
+    else this.#sendBinary(conn, frame, now);
+    return true;
+  }
+
+  /** Refuses every upgrade (or only `apiKey`'s) with `status` for `durationMs`. */
+  refuseUpgrades(status: number, durationMs: number, apiKey?: string): void {
+    this.#refuse(status, durationMs, apiKey, 'manual');
+  }
+
+  #refuse(
+    status: number,
+    durationMs: number,
+    apiKey: string | undefined,
+    source: FaultRecord['source'],
+  ): void {
+    if (!Number.isInteger(status) || status < 400 || status > 599) {
+      throw new InvalidArgumentError(`refusal status must be an HTTP error status (400-599), got ${status}`);
+    }
+    positiveNumber('durationMs', durationMs, 0);
+    this.#refusals.push({ status, until: Date.now() + durationMs, apiKey });
+    this.#fault('refuse', source, `HTTP ${status} for ${durationMs} ms`, undefined, apiKey);
+  }
+
+  #chaosTarget(): ChaosTarget {
+    const conn = (id: number): SimConnection | undefined => this.#connections.get(id);
+    return {
+      connectionIds: () => [...this.#connections.keys()],
+      apiKeys: () => [...this.#credentials.keys()],
+      drop: (id) => {
+        const c = conn(id);
+        if (c) this.#drop(c, 'chaos');
+        return c !== undefined;
+      },
+      close: (id, code, reason) => {
+        const c = conn(id);
+        if (c) this.#close(c, code, reason, 'chaos');
+        return c !== undefined;
+      },
+      stall: (id, ms) => {
+        const c = conn(id);
+        if (c) this.#stall(c, ms, 'chaos');
+        return c !== undefined;
+      },
+      corrupt: (id, kind) => {
+        const c = conn(id);
+        return c !== undefined && this.#corrupt(c, kind, 'chaos');
+      },
+      refuse: (status, ms, apiKey) => {
+        this.#refuse(status, ms, apiKey, 'chaos');
+        return true;
+      },
+      revokeFor: (apiKey, ms) => {
+        const token = this.#credentials.get(apiKey);
+        if (token === undefined || this.#revoked.has(apiKey)) return false;
+        this.#revoke(apiKey, 'chaos', `access token revoked for ${ms} ms`);
+        // Reissue the same token unless someone set another meanwhile: never refuse for good.
+        this.#later(ms, () => {
+          if (this.#revoked.has(apiKey) && this.#credentials.get(apiKey) === token)
+            this.setAccessToken(apiKey, token);
+        });
+        return true;
+      },
+      restart: (ms) => {
+        if (this.#restarting || !this.#started || this.#stopped) return false;
+        this.#fault('restart', 'chaos', `restart with ${ms} ms downtime`);
+        this.#restart(ms).catch((err: Error) =>
+          this.#log.error({ err: err.message }, 'chaos restart failed'),
+        );
+        return true;
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- introspection
+
+  /** A snapshot of every open connection (copies; safe to keep). */
+  connections(): SimulatorConnectionInfo[] {
+    const now = Date.now();
+    return [...this.#connections.values()].map((c) => ({
+      id: c.id,
+      apiKey: c.apiKey,
+      subscriptions: new Map(c.subscriptions),
+      framesSent: c.framesSent,
+      ticksSent: c.ticksSent,
+      heartbeatsSent: c.heartbeatsSent,
+      openedAt: c.openedAt,
+      stalled: c.isStalled(now),
+    }));
+  }
+
+  keyInfo(apiKey: string): SimulatorKeyInfo {
+    const k = this.#keys.get(apiKey);
+    return {
+      apiKey,
+      openConnections: k?.open ?? 0,
+      rejectedUpgrades: { ...(k?.rejected ?? {}) },
+      acceptedUpgrades: k?.accepted ?? 0,
+      maxConcurrentConnections: k?.maxConcurrent ?? 0,
+      commands: k ? [...k.commands] : [],
+    };
+  }
+
+  instruments(): readonly SimulatorInstrument[] {
+    return this.#market.instruments;
+  }
+
+  /** Every fault injected so far (bounded by `faultLogLimit`), oldest first. */
+  faultLog(): FaultRecord[] {
+    return [...this.#faults];
+  }
+
+  /**
+   * The tick the simulator would send now for `token` in `mode` (a fresh object), or undefined for a
+   * token outside the universe. Values are exactly what a decoder reads from the packet.
+   */
+  snapshot(token: number, mode: Mode = 'full'): Tick | undefined {
+    const i = this.#market.indexOf(token);
+    return i < 0 ? undefined : this.#market.tick(i, mode);
+  }
+}

@@ -1,0 +1,442 @@
+/**
+ * `NatsTickSink`: publishes every tick to `<prefix>.tick.<EXCHANGE>.<token>` and status events to
+ * `<prefix>.status.<apiKeyId>`, so one process holding the Kite sockets can feed many consumers.
+ *
+ * The tick path must never suffer from the bus: publishTicks never throws and never waits. While NATS is
+ * unreachable, messages go to a bounded drop-oldest outbox (the NATS client itself throws away whatever it
+ * buffered when it redials, so relying on it would lose data silently). While connected, the bytes handed
+ * to the client but not yet confirmed by a PING/PONG round trip are bounded too, which keeps the client's
+ * outbound buffer from growing without limit when the server or the network is slower than the feed.
+ */
+import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import { ConnectionError, closedError, InvalidArgumentError } from '../errors.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { EXCHANGE_BY_SEGMENT } from '../protocol/constants.js';
+import type { Tick } from '../protocol/types.js';
+import { apiKeyIdBytes, EnvelopeWriter, encodeJsonEnvelope } from './envelope.js';
+import { ensureLastTickStream } from './jetstream.js';
+import { Outbox, type OutboxPayload } from './outbox.js';
+import { redactNatsText, redactUrl } from './secrets.js';
+import { DEFAULT_SUBJECT_PREFIX, statusSubject, tickSubject, validatePrefix } from './subjects.js';
+import type { NatsSinkStats, NatsTickSinkOptions, TickEncoding, TickSource } from './types.js';
+
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+
+const DEFAULTS = {
+  maxBufferedMessages: 50_000,
+  maxPendingBytes: 8 * 1024 * 1024,
+  connectTimeoutMs: 10_000,
+  apiKeyId: 'default',
+} as const;
+
+interface SubjectState {
+  subject: string;
+  sequence: number;
+}
+
+export class NatsTickSink {
+  private readonly options: NatsTickSinkOptions;
+  private readonly logger: Logger;
+  private readonly prefix: string;
+  private readonly encoding: TickEncoding;
+  private readonly defaultApiKeyId: string;
+  private readonly maxPendingBytes: number;
+  /** Start a confirming round trip once this many bytes are unconfirmed. */
+  private readonly flushEveryBytes: number;
+  private readonly outbox: Outbox;
+  private readonly writer = new EnvelopeWriter();
+  /** Random per instance, so consumers can tell a restarted publisher from a gap. */
+  readonly publisherId: number = (Math.random() * 0x1_0000_0000) >>> 0;
+
+  private nc: NatsConnection | undefined;
+  private ownsConnection = false;
+  private connecting: Promise<void> | undefined;
+  private connected = false;
+  private closed = false;
+  /** Bumped on every disconnect so a late flush of an old connection is ignored. */
+  private epoch = 0;
+  private unconfirmedBytes = 0;
+  private flushing = false;
+  private statusIterator: { stop?: () => void } | undefined;
+
+  private readonly subjects = new Map<number, SubjectState>();
+  private readonly keyBytes = new Map<string, Uint8Array>();
+  private readonly detachers = new Set<() => void>();
+  private encodeErrorLogged = false;
+
+  private published = 0;
+  private publishedBytes = 0;
+  private dropped = 0;
+  private reconnects = 0;
+  private disconnects = 0;
+
+  constructor(options: NatsTickSinkOptions = {}) {
+    this.options = options;
+    this.logger = options.logger ?? silentLogger;
+    this.prefix = validatePrefix(options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX);
+    const encoding = options.encoding ?? 'binary';
+    if (encoding !== 'binary' && encoding !== 'json') {
+      throw new InvalidArgumentError(`encoding must be 'binary' or 'json', got ${JSON.stringify(encoding)}`);
+    }
+    this.encoding = encoding;
+    this.defaultApiKeyId = options.apiKeyId ?? DEFAULTS.apiKeyId;
+    const maxBuffered = options.maxBufferedMessages ?? DEFAULTS.maxBufferedMessages;
+    if (!Number.isInteger(maxBuffered) || maxBuffered < 0) {
+      throw new InvalidArgumentError(`maxBufferedMessages must be a whole number >= 0, got ${maxBuffered}`);
+    }
+    this.outbox = new Outbox(maxBuffered);
+    this.maxPendingBytes = options.maxPendingBytes ?? DEFAULTS.maxPendingBytes;
+    if (!(this.maxPendingBytes >= 1024)) {
+      throw new InvalidArgumentError(`maxPendingBytes must be at least 1024, got ${options.maxPendingBytes}`);
+    }
+    this.flushEveryBytes = Math.min(256 * 1024, Math.floor(this.maxPendingBytes / 4));
+  }
+
+  /**
+   * Connects to NATS (or adopts `options.connection`) and, with `jetstream`, prepares the last-tick
+   * stream. Ticks published before this resolves wait in the outbox. Rejects with ConnectionError.
+   */
+  connect(): Promise<void> {
+    if (this.closed) return Promise.reject(closedError('the NATS sink'));
+    this.connecting ??= this.open().catch((error: unknown) => {
+      this.connecting = undefined;
+      throw error;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<void> {
+    let nc = this.options.connection;
+    const connectOptions = this.options.connectOptions;
+    if (!nc) {
+      const servers = this.options.servers ?? DEFAULT_NATS_URL;
+      const opts: NodeConnectionOptions = {
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 1_000,
+        pingInterval: 20_000,
+        timeout: this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+        name: 'kiteticker-sink',
+        ...connectOptions,
+        servers,
+      };
+      try {
+        nc = await connect(opts);
+      } catch (error) {
+        const list = (Array.isArray(servers) ? servers : [servers]).map(redactUrl).join(', ');
+        const detail = redactNatsText(error instanceof Error ? error.message : String(error), connectOptions);
+        throw new ConnectionError(`cannot connect to NATS at ${list}: ${detail}`);
+      }
+      this.ownsConnection = true;
+    }
+    try {
+      if (this.options.jetstream) {
+        const js = this.options.jetstream === true ? {} : this.options.jetstream;
+        await ensureLastTickStream(nc, this.prefix, js);
+      }
+      if (this.closed) throw closedError('the NATS sink');
+    } catch (error) {
+      if (this.ownsConnection) await nc.close().catch(() => undefined);
+      throw error;
+    }
+    this.nc = nc;
+    this.watchStatus(nc);
+    this.connected = !nc.isClosed();
+    this.logger.info({ server: redactUrl(nc.getServer()) }, 'nats sink connected');
+    this.drainOutbox();
+  }
+
+  /** Follows the client's connection state; runs until the connection closes or the sink does. */
+  private watchStatus(nc: NatsConnection): void {
+    const iterable = nc.status();
+    this.statusIterator = iterable as { stop?: () => void };
+    void (async () => {
+      for await (const s of iterable) {
+        if (this.closed) break;
+        if (s.type === 'disconnect') {
+          this.connected = false;
+          this.disconnects++;
+          this.epoch++;
+          this.flushing = false;
+          this.unconfirmedBytes = 0;
+          this.logger.warn({ server: redactUrl(s.server) }, 'nats sink disconnected; buffering');
+        } else if (s.type === 'reconnect') {
+          this.connected = true;
+          this.reconnects++;
+          this.unconfirmedBytes = 0;
+          this.flushing = false;
+          this.logger.info(
+            { server: redactUrl(s.server), buffered: this.outbox.size },
+            'nats sink reconnected',
+          );
+          this.drainOutbox();
+        } else if (s.type === 'error') {
+          this.logger.warn(
+            { error: redactNatsText(s.error.message, this.options.connectOptions) },
+            'nats error',
+          );
+        }
+      }
+    })().catch(() => undefined);
+    nc.closed().then(
+      () => {
+        this.connected = false;
+      },
+      () => {
+        this.connected = false;
+      },
+    );
+  }
+
+  /**
+   * Publishes ticks received by the connection of `apiKeyId` (default: the `apiKeyId` option).
+   * `receivedAt` defaults to now (one clock read per call, not per tick). Never throws.
+   */
+  publishTicks(
+    ticks: readonly Tick[],
+    apiKeyId: string = this.defaultApiKeyId,
+    receivedAt: number = Date.now(),
+  ): void {
+    if (this.closed) {
+      this.dropped += ticks.length;
+      return;
+    }
+    try {
+      const binary = this.encoding === 'binary';
+      const keyBytes = binary ? this.keyBytesOf(apiKeyId) : undefined;
+      for (let i = 0; i < ticks.length; i++) {
+        const tick = ticks[i]!;
+        const token = tick.instrument_token;
+        let state = this.subjects.get(token);
+        if (state === undefined) {
+          const exchange = tick.exchange ?? EXCHANGE_BY_SEGMENT[token & 0xff];
+          state = { subject: tickSubject(this.prefix, exchange, token), sequence: 0 };
+          this.subjects.set(token, state);
+        }
+        // The sequence moves even if encoding fails below, so consumers see the loss as a gap.
+        const sequence = (state.sequence = (state.sequence + 1) >>> 0);
+        let payload: OutboxPayload;
+        try {
+          payload = keyBytes
+            ? this.writer.write(tick, keyBytes, this.publisherId, sequence, receivedAt)
+            : encodeJsonEnvelope(tick, apiKeyId, this.publisherId, sequence, receivedAt);
+        } catch (error) {
+          this.dropped++;
+          this.logEncodeError(error, token);
+          continue;
+        }
+        this.route(state.subject, payload);
+      }
+    } catch (error) {
+      // Defensive: a malformed batch from a custom source must not reach the caller.
+      this.logEncodeError(error, undefined);
+    }
+  }
+
+  /** Publishes a status event (JSON) to `<prefix>.status.<apiKeyId>`. Never throws. */
+  publishStatus(event: unknown, apiKeyId: string = this.defaultApiKeyId, connectionIndex?: number): void {
+    if (this.closed) {
+      this.dropped++;
+      return;
+    }
+    try {
+      const payload = JSON.stringify({ apiKeyId, connectionIndex, event: plainEvent(event), at: Date.now() });
+      this.route(statusSubject(this.prefix, apiKeyId), payload);
+    } catch (error) {
+      this.dropped++;
+      this.logEncodeError(error, undefined);
+    }
+  }
+
+  /**
+   * Listens to a manager's 'ticks' (and, unless `publishStatus: false`, 'status') events. Returns a
+   * function that detaches; close() detaches everything.
+   */
+  attach(source: TickSource, options: { apiKeyId?: string } = {}): () => void {
+    const fallbackKey = options.apiKeyId ?? this.defaultApiKeyId;
+    // One listener per attach (not per frame). The multi-key manager passes (ticks, apiKeyId, index),
+    // the single-key one (ticks, index).
+    const onTicks = (ticks: Tick[], second?: unknown): void => {
+      this.publishTicks(ticks, typeof second === 'string' ? second : fallbackKey);
+    };
+    const onStatus = (...args: unknown[]): void => {
+      let event: unknown;
+      let apiKeyId = fallbackKey;
+      let connectionIndex: number | undefined;
+      for (const arg of args) {
+        if (typeof arg === 'string') apiKeyId = arg;
+        else if (typeof arg === 'number') connectionIndex = arg;
+        else if (arg !== null && typeof arg === 'object' && event === undefined) event = arg;
+      }
+      this.publishStatus(event, apiKeyId, connectionIndex);
+    };
+    const withStatus = this.options.publishStatus !== false;
+    source.on('ticks', onTicks);
+    if (withStatus) source.on('status', onStatus);
+    const detach = (): void => {
+      if (!this.detachers.delete(detach)) return;
+      source.off?.('ticks', onTicks);
+      if (withStatus) source.off?.('status', onStatus);
+    };
+    this.detachers.add(detach);
+    return detach;
+  }
+
+  stats(): NatsSinkStats {
+    return {
+      published: this.published,
+      publishedBytes: this.publishedBytes,
+      dropped: this.dropped,
+      buffered: this.outbox.size,
+      reconnects: this.reconnects,
+      disconnects: this.disconnects,
+      connected: this.connected,
+    };
+  }
+
+  /** The connection in use (undefined before connect()). */
+  get connection(): NatsConnection | undefined {
+    return this.nc;
+  }
+
+  /**
+   * Detaches from every source, hands what is buffered to NATS when connected, then drains and closes
+   * the connection the sink opened (a given `connection` is flushed, not closed). Anything still buffered
+   * is counted as dropped. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const detach of [...this.detachers]) detach();
+    const nc = this.nc;
+    if (nc && this.connected) this.outbox.drain(this.forceSend);
+    this.closed = true;
+    this.dropped += this.outbox.clear();
+    this.statusIterator?.stop?.();
+    if (!nc) return;
+    const done = this.ownsConnection ? nc.drain() : nc.flush();
+    // A drain cannot finish while the server is away: bound it, then close hard.
+    const settled = await Promise.race([
+      done.then(
+        () => true,
+        () => false,
+      ),
+      delay(2_000).then(() => false),
+    ]);
+    if (!settled && this.ownsConnection && !nc.isClosed()) await nc.close().catch(() => undefined);
+    this.connected = false;
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+
+  private keyBytesOf(apiKeyId: string): Uint8Array {
+    let bytes = this.keyBytes.get(apiKeyId);
+    if (bytes === undefined) {
+      bytes = apiKeyIdBytes(apiKeyId);
+      if (bytes.byteLength === 255)
+        this.logger.warn({ apiKeyId }, 'api key id cut to 255 bytes in the tick header');
+      this.keyBytes.set(apiKeyId, bytes);
+    }
+    return bytes;
+  }
+
+  private route(subject: string, payload: OutboxPayload): void {
+    if (this.connected && this.outbox.size === 0 && this.unconfirmedBytes <= this.maxPendingBytes) {
+      this.send(subject, payload);
+    } else if (!this.outbox.push(subject, payload)) {
+      this.dropped++;
+    }
+  }
+
+  private send(subject: string, payload: OutboxPayload): void {
+    const nc = this.nc!;
+    try {
+      nc.publish(subject, payload);
+    } catch (error) {
+      // Closed connection, payload above the server's max_payload...: the message is lost, say so.
+      this.dropped++;
+      this.logger.warn(
+        { subject, error: error instanceof Error ? error.message : String(error) },
+        'nats publish failed',
+      );
+      return;
+    }
+    const size = typeof payload === 'string' ? payload.length : payload.byteLength;
+    this.published++;
+    this.publishedBytes += size;
+    this.unconfirmedBytes += size;
+    if (!this.flushing && this.unconfirmedBytes >= this.flushEveryBytes) this.confirm();
+  }
+
+  /** Outbox drain callback: stop when the connection is gone or the pending bound is reached. */
+  private readonly sendFromOutbox = (subject: string, payload: OutboxPayload): boolean => {
+    if (!this.connected || this.unconfirmedBytes > this.maxPendingBytes) return false;
+    this.send(subject, payload);
+    return true;
+  };
+
+  /** At close: hand over everything regardless of the pending bound. */
+  private readonly forceSend = (subject: string, payload: OutboxPayload): boolean => {
+    this.send(subject, payload);
+    return true;
+  };
+
+  private drainOutbox(): void {
+    if (this.outbox.size > 0 && this.connected) this.outbox.drain(this.sendFromOutbox);
+  }
+
+  /** A PING/PONG round trip: when it returns, the server has read everything sent before it. */
+  private confirm(): void {
+    const nc = this.nc;
+    if (!nc) return;
+    this.flushing = true;
+    const covered = this.unconfirmedBytes;
+    const epoch = this.epoch;
+    nc.flush().then(
+      () => {
+        if (epoch !== this.epoch || this.closed) return;
+        this.flushing = false;
+        this.unconfirmedBytes = Math.max(0, this.unconfirmedBytes - covered);
+        this.drainOutbox();
+        if (!this.flushing && this.unconfirmedBytes >= this.flushEveryBytes) this.confirm();
+      },
+      () => {
+        if (epoch === this.epoch) this.flushing = false;
+      },
+    );
+  }
+
+  private logEncodeError(error: unknown, token: number | undefined): void {
+    if (this.encodeErrorLogged) return;
+    this.encodeErrorLogged = true;
+    this.logger.warn(
+      { token, error: error instanceof Error ? error.message : String(error) },
+      'nats sink could not encode a tick (dropped; further ones are counted, not logged)',
+    );
+  }
+}
+
+/** Opens a sink and connects it. */
+export async function createNatsSink(options: NatsTickSinkOptions = {}): Promise<NatsTickSink> {
+  const sink = new NatsTickSink(options);
+  await sink.connect();
+  return sink;
+}
+
+/** Status events may carry an Error, which JSON.stringify would turn into `{}`. */
+function plainEvent(event: unknown): unknown {
+  if (event === null || typeof event !== 'object') return event;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(event)) {
+    out[key] =
+      value instanceof Error ? { name: value.name, message: value.message, code: codeOf(value) } : value;
+  }
+  return out;
+}
+
+function codeOf(error: Error): string | undefined {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { decodeFrame } from '../../src/protocol/decode.js';
+import { encodeTick } from '../../src/protocol/encode.js';
+import {
+  apiKeyIdBytes,
+  decodeEnvelope,
+  EnvelopeWriter,
+  encodeJsonEnvelope,
+} from '../../src/sinks/envelope.js';
+import { GapTracker } from '../../src/sinks/gap-tracker.js';
+import { Outbox } from '../../src/sinks/outbox.js';
+import { redactUrl } from '../../src/sinks/secrets.js';
+import { filterSubject, parseTickFilter, statusSubject } from '../../src/sinks/subjects.js';
+import { INFY, NIFTY_50, sampleTicks, USDINR } from '../helpers/nats-ticks.js';
+
+describe('nats envelope', () => {
+  it('nats - binary header is laid out byte by byte as documented, and the tail is a Kite frame', () => {
+    const [tick] = sampleTicks(1);
+    const receivedAt = 1_700_000_123_456;
+    const payload = new EnvelopeWriter().write(
+      tick!,
+      apiKeyIdBytes('ké'),
+      0xdeadbeef,
+      0x01020304,
+      receivedAt,
+    );
+    const v = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    expect(v.getUint8(0)).toBe(1); // version
+    expect(v.getUint8(1)).toBe(3); // 'ké' is 3 UTF-8 bytes
+    expect(v.getUint32(2)).toBe(0xdeadbeef);
+    expect(v.getUint32(6)).toBe(0x01020304);
+    expect(v.getUint32(10) * 2 ** 32 + v.getUint32(14)).toBe(receivedAt);
+    expect(new TextDecoder().decode(payload.subarray(18, 21))).toBe('ké');
+    expect(v.getUint16(21)).toBe(1); // N
+    expect(v.getUint16(23)).toBe(184); // L
+    expect(payload.subarray(25)).toEqual(encodeTick(tick!));
+    expect(payload.byteLength).toBe(25 + 184);
+    expect(decodeFrame(payload.subarray(21))).toEqual([tick]);
+  });
+
+  it('nats - binary and JSON envelopes decode to the same tick and metadata', () => {
+    const ticks = sampleTicks(5);
+    const writer = new EnvelopeWriter(256); // small slabs: forces several slab switches
+    ticks.forEach((tick, i) => {
+      const binary = decodeEnvelope(writer.write(tick, apiKeyIdBytes('key'), 9, i + 1, 1234));
+      const json = decodeEnvelope(new TextEncoder().encode(encodeJsonEnvelope(tick, 'key', 9, i + 1, 1234)));
+      const expected = { tick, apiKeyId: 'key', publisherId: 9, sequence: i + 1, receivedAt: 1234 };
+      expect(binary).toEqual(expected);
+      expect(json).toEqual(expected);
+    });
+  });
+
+  it('nats - a bad tick leaves the writer unchanged; malformed payloads are rejected', () => {
+    const writer = new EnvelopeWriter();
+    const [tick] = sampleTicks(1);
+    expect(() => writer.write({ ...tick!, last_price: Number.NaN }, apiKeyIdBytes('k'), 1, 1, 0)).toThrow();
+    const ok = writer.write(tick!, apiKeyIdBytes('k'), 1, 1, 0);
+    expect(ok.byteOffset).toBe(0);
+    expect(() => decodeEnvelope(new Uint8Array(0))).toThrow(/empty/);
+    expect(() => decodeEnvelope(ok.subarray(0, 30))).toThrow(/bad packet/);
+    const wrongVersion = ok.slice();
+    wrongVersion[0] = 2;
+    expect(() => decodeEnvelope(wrongVersion)).toThrow(/version 2/);
+  });
+});
+
+describe('nats subjects', () => {
+  it('nats - filters map to subjects; tokens find their exchange from the segment byte', () => {
+    expect(filterSubject('kite', {})).toBe('kite.tick.>');
+    expect(filterSubject('kite', { exchange: 'NFO' })).toBe('kite.tick.NFO.*');
+    expect(filterSubject('kite', { token: INFY })).toBe(`kite.tick.NSE.${INFY}`);
+    expect(filterSubject('kite', { token: USDINR })).toBe(`kite.tick.CDS.${USDINR}`);
+    expect(filterSubject('kite', { token: NIFTY_50 })).toBe(`kite.tick.INDICES.${NIFTY_50}`);
+    expect(() => filterSubject('kite', { token: -1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_TOKEN' }),
+    );
+    expect(statusSubject('kite', 'a.b c*')).toBe('kite.status.a_b_c_');
+  });
+
+  it('nats - command-line filters parse', () => {
+    expect(parseTickFilter('all')).toEqual({});
+    expect(parseTickFilter('nse')).toEqual({ exchange: 'NSE' });
+    expect(parseTickFilter('408065')).toEqual({ token: 408065 });
+    expect(parseTickFilter('NFO:123')).toEqual({ exchange: 'NFO', token: 123 });
+    expect(parseTickFilter('kite.tick.*.408065')).toBe('kite.tick.*.408065');
+    expect(() => parseTickFilter('what?')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+  });
+
+  it('nats - credentials in server URLs are redacted', () => {
+    expect(redactUrl('nats://alice:s3cret@10.0.0.5:4222')).toBe('nats://***@10.0.0.5:4222');
+  });
+});
+
+describe('nats outbox and gaps', () => {
+  it('nats - the outbox drops the oldest beyond its bound and drains in order', () => {
+    const box = new Outbox(3);
+    for (let i = 1; i <= 5; i++) box.push(`s${i}`, `p${i}`);
+    expect(box.size).toBe(3);
+    expect(box.overflowed).toBe(2);
+    const out: string[] = [];
+    let budget = 2;
+    const sent = box.drain((subject) => {
+      if (budget-- === 0) return false; // refused: stays at the head
+      out.push(subject);
+      return true;
+    });
+    expect(sent).toBe(2);
+    expect(out).toEqual(['s3', 's4']);
+    expect(box.size).toBe(1);
+    expect(box.clear()).toBe(1);
+  });
+
+  it('nats - gaps are computed modulo 2^32 per subject; old or repeated sequences are not gaps', () => {
+    const g = new GapTracker();
+    expect(g.observe('a', 1, 0xffff_fffe)).toBe(0);
+    expect(g.observe('a', 1, 1)).toBe(2); // ...fffe -> ffff -> 0 -> 1: two missing
+    expect(g.observe('a', 1, 1)).toBe(0);
+    expect(g.observe('a', 1, 0)).toBe(0);
+    expect(g.observe('b', 1, 5)).toBe(0);
+    expect(g.observe('a', 1, 2)).toBe(0);
+  });
+});
