@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { decodeFrame, encodeTicks, FrameView, type Tick } from '../src/protocol/index.js';
 
-const RUNS = 5;
-const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 250);
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 200);
 
 // The official parser is a module-internal function, reachable through the public
 // KiteTicker#parseBinary method; constructing a KiteTicker opens no socket.
@@ -112,30 +112,49 @@ function asWsBuffer(frame: Uint8Array): Buffer {
 
 let sink = 0;
 
-/** Median ticks/s of RUNS runs of at least RUN_MS each. */
-function measure(ticksPerCall: number, fn: () => void): number {
-  const rates: number[] = [];
-  for (let i = 0; i < 3 && performance.now() >= 0; i++) fn(); // warm up
+/** Calls per timed batch so that one batch takes at least ~10 ms. */
+function calibrate(fn: () => void): number {
+  for (let i = 0; i < 3; i++) fn(); // warm up
   let batch = 1;
   for (;;) {
     const t0 = performance.now();
     for (let i = 0; i < batch; i++) fn();
-    if (performance.now() - t0 > 20) break;
+    if (performance.now() - t0 > 10) return batch;
     batch *= 2;
   }
+}
+
+/** ticks/s of one run of at least RUN_MS. */
+function runOnce(ticksPerCall: number, batch: number, fn: () => void): number {
+  let calls = 0;
+  const t0 = performance.now();
+  let elapsed = 0;
+  do {
+    for (let i = 0; i < batch; i++) fn();
+    calls += batch;
+    elapsed = performance.now() - t0;
+  } while (elapsed < RUN_MS);
+  return (calls * ticksPerCall) / (elapsed / 1000);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/**
+ * The three decoders are run in turn, RUNS times, so a busy machine slows all three alike; the ratios
+ * are medians of per-run ratios (each taken from runs a few hundred ms apart).
+ */
+function compare(ticksPerCall: number, fns: (() => void)[]): { rates: number[]; ratios: number[] } {
+  const batches = fns.map(calibrate);
+  const samples: number[][] = fns.map(() => []);
   for (let r = 0; r < RUNS; r++) {
-    let calls = 0;
-    const t0 = performance.now();
-    let elapsed = 0;
-    do {
-      for (let i = 0; i < batch; i++) fn();
-      calls += batch;
-      elapsed = performance.now() - t0;
-    } while (elapsed < RUN_MS);
-    rates.push((calls * ticksPerCall) / (elapsed / 1000));
+    fns.forEach((fn, k) => samples[k]!.push(runOnce(ticksPerCall, batches[k]!, fn)));
   }
-  rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)]!;
+  const rates = samples.map(median);
+  const ratios = samples.slice(1).map((s) => median(s.map((rate, r) => rate / samples[0]![r]!)));
+  return { rates, ratios };
 }
 
 const view = new FrameView();
@@ -152,24 +171,28 @@ for (const [name, ticks] of cases) {
   const wsBuf = asWsBuffer(frame);
   const arrayBuffer = frame.slice().buffer; // the official client wants a whole ArrayBuffer
   const n = ticks.length;
-  const off = measure(n, () => {
-    sink += official.parseBinary(arrayBuffer).length;
-  });
-  const obj = measure(n, () => {
-    sink += decodeFrame(wsBuf).length;
-  });
-  const zc = measure(n, () => {
-    view.reset(wsBuf);
-    let acc = 0;
-    for (let i = 0; i < view.count; i++) {
-      acc += view.token(i) + view.lastPrice(i);
-      const vol = view.volumeTraded(i);
-      if (!Number.isNaN(vol)) acc += vol; // LTP / index packets have no volume (NaN)
-    }
-    sink += acc;
-  });
+  const { rates, ratios } = compare(n, [
+    () => {
+      sink += official.parseBinary(arrayBuffer).length;
+    },
+    () => {
+      sink += decodeFrame(wsBuf).length;
+    },
+    () => {
+      view.reset(wsBuf);
+      let acc = 0;
+      for (let i = 0; i < view.count; i++) {
+        acc += view.token(i) + view.lastPrice(i);
+        const vol = view.volumeTraded(i);
+        if (!Number.isNaN(vol)) acc += vol; // LTP / index packets have no volume (NaN)
+      }
+      sink += acc;
+    },
+  ]);
+  const [off, obj, zc] = rates as [number, number, number];
+  const [objRatio, zcRatio] = ratios as [number, number];
   rows.push(
-    `| ${name} | ${fmt(off)} | ${fmt(obj)} | ${fmt(zc)} | ${(obj / off).toFixed(0)}x | ${(zc / off).toFixed(0)}x |`,
+    `| ${name} | ${fmt(off)} | ${fmt(obj)} | ${fmt(zc)} | ${objRatio.toFixed(0)}x | ${zcRatio.toFixed(0)}x |`,
   );
 }
 
@@ -179,7 +202,7 @@ function fmt(rate: number): string {
 
 const cpus = os.cpus();
 console.log(
-  `Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores; Node ${process.version}; median of ${RUNS} runs of ${RUN_MS} ms\n`,
+  `Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores; Node ${process.version}; median of ${RUNS} interleaved runs of >= ${RUN_MS} ms per decoder; ratios are medians of per-run ratios\n`,
 );
 console.log(
   '| frame | official kiteconnect (ticks/s) | decodeFrame (ticks/s) | FrameView zero-copy (ticks/s) | decodeFrame / official | FrameView / official |',

@@ -122,6 +122,11 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   readonly #refs: Uint32Array;
   /** Per phase: the instruments subscribed somewhere. */
   readonly #active: Set<number>[];
+  /**
+   * Instruments that became subscribed since the last step. They are not advanced in their first step,
+   * so the first tick anyone sees of an instrument is its opening state: same seed, same first ticks.
+   */
+  readonly #fresh = new Set<number>();
 
   readonly #connections = new Map<number, SimConnection>();
   readonly #keys = new Map<string, KeyState>();
@@ -455,7 +460,10 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   }
 
   #ref(i: number): void {
-    if (this.#refs[i]!++ === 0) this.#active[this.#phaseOf[i]!]!.add(i);
+    if (this.#refs[i]!++ === 0) {
+      this.#active[this.#phaseOf[i]!]!.add(i);
+      this.#fresh.add(i);
+    }
   }
 
   #unref(i: number): void {
@@ -576,8 +584,13 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
     }
     const due = this.#active[phase]!;
     const builders = this.#builders(now);
+    const fresh = this.#fresh;
     for (let r = 0; r < repeats; r++) {
-      for (const i of due) market.advance(i, nowSec);
+      if (r === 0 && fresh.size > 0) {
+        for (const i of due) if (!fresh.has(i)) market.advance(i, nowSec);
+      } else {
+        for (const i of due) market.advance(i, nowSec);
+      }
       for (const [conn, builder] of builders) {
         const bucket = conn.buckets[phase]!;
         for (const [i, mode] of bucket) builder.append(market, i, mode);
@@ -598,6 +611,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
       }
       conn.ticksSent += packets;
     }
+    fresh.clear();
   }
 
   readonly #builderPool: FrameBuilder[] = [];
@@ -865,6 +879,16 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
         return true;
       },
     };
+  }
+
+  /** Stops chaos mode from injecting more faults (faults already in progress run their course). */
+  pauseChaos(): void {
+    this.#chaos?.stop();
+  }
+
+  /** Resumes chaos mode after pauseChaos (no-op without the `chaos` option or before start). */
+  resumeChaos(): void {
+    if (this.#started && !this.#stopped) this.#chaos?.start();
   }
 
   // ---------------------------------------------------------------- introspection

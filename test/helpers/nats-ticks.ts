@@ -97,7 +97,12 @@ export function sampleTick(i: number): Tick {
 
 /** `n` canonical ticks: encoded and decoded once, so field values are exactly what the wire carries. */
 export function sampleTicks(n: number, from = 0): Tick[] {
-  const raw: Tick[] = [];
-  for (let i = from; i < from + n; i++) raw.push(sampleTick(i));
-  return decodeFrame(encodeTicks(raw));
+  const out: Tick[] = [];
+  // A frame holds at most 65535 packets: canonicalize in chunks.
+  for (let start = from; start < from + n; start += 10_000) {
+    const raw: Tick[] = [];
+    for (let i = start; i < Math.min(from + n, start + 10_000); i++) raw.push(sampleTick(i));
+    out.push(...decodeFrame(encodeTicks(raw)));
+  }
+  return out;
 }

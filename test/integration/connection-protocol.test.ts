@@ -264,20 +264,21 @@ describe('connection', () => {
   });
 
   it('connection - a silent socket goes stale within the liveness timeout and is replaced', async () => {
-    const t = ticker({ livenessTimeoutMs: 200 });
+    const t = ticker({ livenessTimeoutMs: 300 });
     const statuses = recordStatuses(t);
     server.heartbeats(50);
     await t.connect();
-    await sleep(400);
+    await sleep(500);
     expect(t.status).toBe('connected'); // heartbeats keep it alive
     expect(t.stats().heartbeats).toBeGreaterThan(3);
     const silentFrom = Date.now();
     server.stopHeartbeats();
     await waitFor(() => statuses.some((s) => s.status === 'stale'), 1000, 'stale');
     const detectedAfter = Date.now() - silentFrom;
-    expect(detectedAfter).toBeLessThan(200 + 50 + 150);
+    // Timeout + one check period, with slack for a loaded machine.
+    expect(detectedAfter).toBeLessThan(300 + 75 + 300);
     const stale = statuses.find((s) => s.status === 'stale') as { silentMs: number };
-    expect(stale.silentMs).toBeGreaterThanOrEqual(200);
+    expect(stale.silentMs).toBeGreaterThanOrEqual(300);
     await waitFor(() => t.status === 'connected' && server.connections.length === 2, 2000, 'reconnected');
     expect(statuses.find((s) => s.status === 'reconnecting')).toMatchObject({ reason: 'stale' });
   });

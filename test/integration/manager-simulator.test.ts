@@ -204,4 +204,42 @@ describe('manager integration', () => {
     );
     expect(sim.keyInfo(API_KEY).openConnections).toBe(0);
   });
+  it('manager - an order update sent to every socket of the key reaches consumers once', async () => {
+    const m = startManager({ maxSymbolsPerConnection: 2 });
+    await m.start();
+    await m.subscribeSymbols(universe.slice(0, 6), 'ltp');
+    await waitFor(() => sim.keyInfo(API_KEY).openConnections === 3, 5000, '3 sockets');
+    const orders: string[] = [];
+    m.on('order', (o) => orders.push(`${o.order_id}:${o.status}`));
+    const merged = m.getMergedChannel();
+    const base = {
+      order_id: 'X1',
+      status: 'OPEN',
+      filled_quantity: 0,
+      exchange_update_timestamp: '2024-01-01 09:15:00',
+    };
+    sim.sendOrderUpdate(API_KEY, base);
+    sim.sendOrderUpdate(API_KEY, { ...base, status: 'COMPLETE', filled_quantity: 1 });
+    await waitFor(() => orders.length >= 2, 3000, 'order updates');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(orders).toEqual(['X1:OPEN', 'X1:COMPLETE']);
+    let orderMessages = 0;
+    for (let msg = merged.tryReceive(); msg; msg = merged.tryReceive())
+      if (msg.type === 'order') orderMessages++;
+    expect(orderMessages).toBe(2);
+  });
+
+  it('manager - health shows auth_failed after a revoked token and recovers after updateAccessToken', async () => {
+    const m = startManager();
+    await m.start();
+    await m.subscribeSymbols(universe.slice(0, 10), 'quote');
+    sim.revokeToken(API_KEY);
+    await waitFor(() => m.getHealth().connections[0]?.state === 'auth_failed', 5000, 'auth_failed');
+    expect(m.getHealth().healthy).toBe(false);
+    sim.setAccessToken(API_KEY, 'fresh_token');
+    m.updateAccessToken('fresh_token');
+    await waitFor(() => m.getHealth().healthy, 5000, 'health to recover');
+    await converged(m, 'resubscribed after the new token');
+    expect(JSON.stringify(m.getStats())).not.toContain('fresh_token');
+  });
 });

@@ -17,7 +17,6 @@ export interface SoakChaosOptions {
 }
 
 export class SoakChaos {
-  readonly #sim: KiteSimulator;
   readonly #chaos: Chaos;
   readonly #target: ChaosTarget;
   readonly #seed: number;
@@ -28,7 +27,6 @@ export class SoakChaos {
   readonly revoked = new Set<string>();
 
   constructor(sim: KiteSimulator, apiKeys: readonly string[], options: SoakChaosOptions) {
-    this.#sim = sim;
     const target: ChaosTarget = {
       connectionIds: () => sim.connections().map((c) => c.id),
       apiKeys: () => [...apiKeys],

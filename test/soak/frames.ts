@@ -150,7 +150,11 @@ export function mutate(rng: Rng, frame: Uint8Array, kind: MutationKind): Uint8Ar
       const out = frame.length >= 2 ? frame.slice() : new Uint8Array(2);
       const view = new DataView(out.buffer);
       const actual = view.getUint16(0);
-      const lie = rng.chance(0.5) ? actual + rng.range(1, 3) : rng.chance(0.5) ? actual - rng.range(1, 3) : rng.int(65536);
+      const lie = rng.chance(0.5)
+        ? actual + rng.range(1, 3)
+        : rng.chance(0.5)
+          ? actual - rng.range(1, 3)
+          : rng.int(65536);
       view.setUint16(0, lie & 0xffff);
       return out;
     }

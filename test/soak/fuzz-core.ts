@@ -6,7 +6,14 @@
  */
 import { decodeFrame, FrameView, parseClientCommand, parseTextMessage } from '../../src/protocol/index.js';
 import type { ProtocolErrorInfo, ProtocolErrorKind } from '../../src/protocol/types.js';
-import { auditFrame, MUTATIONS, type MutationKind, mutate, presentation, randomValidFrame } from './frames.js';
+import {
+  auditFrame,
+  MUTATIONS,
+  type MutationKind,
+  mutate,
+  presentation,
+  randomValidFrame,
+} from './frames.js';
 import { createRng, type Rng } from './rng.js';
 
 const ERROR_KINDS: ReadonlySet<string> = new Set<ProtocolErrorKind>([

@@ -13,9 +13,9 @@
 import type { StatusEvent } from '../../src/connection/types.js';
 import type { Logger } from '../../src/logger.js';
 import type { KiteTickerManagerConfig } from '../../src/manager/types.js';
-import type { Mode } from '../../src/protocol/constants.js';
 import { MultiApiKiteTickerManager } from '../../src/multi/index.js';
 import type { MultiApiStats } from '../../src/multi/types.js';
+import type { Mode } from '../../src/protocol/constants.js';
 import { FAULT_KINDS, KiteSimulator } from '../../src/simulator/index.js';
 import type { FaultKind, FaultRecord as SimFault, SimulatorOptions } from '../../src/simulator/types.js';
 import { SoakChaos } from './chaos.js';
@@ -29,7 +29,7 @@ import {
   type Violation,
   type ViolationKind,
 } from './invariants.js';
-import { type MemoryReport, MemoryMonitor, memoryGrowthProblem } from './memory.js';
+import { MemoryMonitor, type MemoryReport, memoryGrowthProblem } from './memory.js';
 import { createRng } from './rng.js';
 
 export interface SoakOptions {
@@ -179,7 +179,8 @@ function pickModes(tokens: readonly number[], seed: number): Map<number, Mode> {
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const seed = options.seed ?? 1;
   const keys = options.keys ?? 3;
-  const maxSym = options.maxSymbolsPerConnection ?? Math.min(3000, Math.ceil(options.instruments / (keys * 3)));
+  const maxSym =
+    options.maxSymbolsPerConnection ?? Math.min(3000, Math.ceil(options.instruments / (keys * 3)));
   const bound = options.recoveryBoundMs ?? 10_000;
   const pollMs = options.pollIntervalMs ?? 150;
   const warmupMs = options.warmupMs ?? Math.max(15_000, options.durationMs * 0.25);
@@ -224,7 +225,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     .instruments()
     .slice(0, options.instruments)
     .map((i) => i.instrument_token);
-  if (tokens.length < options.instruments) throw new Error(`the simulator has only ${tokens.length} instruments`);
+  if (tokens.length < options.instruments)
+    throw new Error(`the simulator has only ${tokens.length} instruments`);
   const desired = pickModes(tokens, seed);
 
   // ---- the client
@@ -268,7 +270,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           rotations++;
           chaos?.tokenRestored(apiKey);
         })
-        .catch((error: unknown) => violations.add('unhandled_rejection', clock(), `updateAccessToken: ${error}`))
+        .catch((error: unknown) =>
+          violations.add('unhandled_rejection', clock(), `updateAccessToken: ${error}`),
+        )
         .finally(() => rotating.delete(apiKeyId));
     }, options.tokenReactionMs ?? 300);
   };
@@ -289,8 +293,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   };
   const initialOk = await waitFor(() => convergedNow(0), 30_000, 100);
   const initialConvergenceMs = clock();
-  if (!initialOk) violations.add('recovery_timeout', clock(), 'initial subscription did not converge in 30 s');
-  progress(`converged: ${tokens.length} instruments on ${keys} keys in ${(initialConvergenceMs / 1000).toFixed(1)} s`);
+  if (!initialOk)
+    violations.add('recovery_timeout', clock(), 'initial subscription did not converge in 30 s');
+  progress(
+    `converged: ${tokens.length} instruments on ${keys} keys in ${(initialConvergenceMs / 1000).toFixed(1)} s`,
+  );
   memory.markWarm();
 
   // ---- consumers: one slow, one fast, on the unified channel
@@ -363,7 +370,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   });
   // A 4th socket on a key is refused by the simulator with LIMIT_STATUS: the client tried to open it.
   sim.on('refused', ({ status, apiKey, reason }) => {
-    if (status === LIMIT_STATUS) violations.add('socket_limit', clock(), `${apiKey}: ${reason}`, String(++hookEvents));
+    if (status === LIMIT_STATUS)
+      violations.add('socket_limit', clock(), `${apiKey}: ${reason}`, String(++hookEvents));
   });
 
   const poll = (): void => {
@@ -374,7 +382,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     for (const n of view.socketsPerKey.values()) maxSocketsOnKey = Math.max(maxSocketsOnKey, n);
     const whole = compareWithDesired(view, desired);
     if (whole.unwanted > 0) {
-      violations.add('unwanted_subscription', now, `${whole.unwanted} instruments subscribed that nobody asked for`);
+      violations.add(
+        'unwanted_subscription',
+        now,
+        `${whole.unwanted} instruments subscribed that nobody asked for`,
+      );
     }
     for (const f of pending) {
       const left = unrecoveredCount(affectedBy.get(f)!, f.at, view, desired, ticks);
@@ -411,7 +423,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     coverTimers.push(
       setTimeout(() => {
         const missing = (options.faults ?? FAULT_KINDS).filter((k) => !faults.some((f) => f.kind === k));
-        missing.forEach((kind, i) => coverTimers.push(setTimeout(() => chaos?.inject(kind), i * 1500)));
+        for (const [i, kind] of missing.entries()) {
+          coverTimers.push(setTimeout(() => chaos?.inject(kind), i * 1500));
+        }
       }, options.durationMs * 0.4),
     );
   }
@@ -444,7 +458,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     );
   }
   for (const f of pending) {
-    if (!flagged.has(f)) violations.add('recovery_timeout', clock(), `fault #${f.seq} ${f.kind} never recovered`, `#${f.seq}`);
+    if (!flagged.has(f))
+      violations.add('recovery_timeout', clock(), `fault #${f.seq} ${f.kind} never recovered`, `#${f.seq}`);
   }
 
   const finalStats = manager.getStats();
@@ -455,7 +470,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   await manager.stop();
   clearInterval(clockTimer);
   const closed = await waitFor(() => sim.connections().length === 0, 3000);
-  if (!closed) violations.add('socket_leak', clock(), `${sim.connections().length} sockets open after stop()`);
+  if (!closed)
+    violations.add('socket_leak', clock(), `${sim.connections().length} sockets open after stop()`);
   const upgradesAccepted = [...apiKeyOf.values()].reduce((n, k) => n + sim.keyInfo(k).acceptedUpgrades, 0);
   const upgradesRejected: Record<string, number> = {};
   for (const k of apiKeyOf.values()) {
@@ -484,7 +500,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const recoveries = faults.filter((f) => f.recoveryMs !== undefined).map((f) => f.recoveryMs!);
   recoveries.sort((a, b) => a - b);
   const slowestFault = faults.reduce<FaultRecord | undefined>(
-    (worst, f) => (f.recoveryMs !== undefined && (worst === undefined || f.recoveryMs > worst.recoveryMs!) ? f : worst),
+    (worst, f) =>
+      f.recoveryMs !== undefined && (worst === undefined || f.recoveryMs > worst.recoveryMs!) ? f : worst,
     undefined,
   );
   const faultsByKind: Record<string, number> = {};
@@ -512,8 +529,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     ticksPerSecond: (ticksAtEnd - ticksAtChaos) / chaosSeconds,
     expectedTicksPerSecond: tokens.length * (options.simulator?.ticksPerSecond ?? 1),
     unexpectedTicks: ticks.unexpected,
-    slowConsumer: { capacity: slowSpec.capacity, maxSize: slowMax, received: slowReceived, dropped: slow.dropped },
-    fastConsumer: { received: fastReceived, tickBatches: fastTickBatches, dropped: fast.dropped, listenerBatches },
+    slowConsumer: {
+      capacity: slowSpec.capacity,
+      maxSize: slowMax,
+      received: slowReceived,
+      dropped: slow.dropped,
+    },
+    fastConsumer: {
+      received: fastReceived,
+      tickBatches: fastTickBatches,
+      dropped: fast.dropped,
+      listenerBatches,
+    },
     managerDrops: finalStats.totalDrops,
     protocolErrors: finalStats.perApiStats.reduce((n, k) => n + k.totalProtocolErrors, 0),
     reconnects: finalStats.perApiStats.reduce((n, k) => n + k.totalReconnects, 0),

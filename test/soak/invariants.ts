@@ -131,7 +131,7 @@ export class TickClock {
 
   constructor(tokens: readonly number[]) {
     this.#lastTick = new Float64Array(tokens.length);
-    tokens.forEach((t, i) => this.#index.set(t, i));
+    for (let i = 0; i < tokens.length; i++) this.#index.set(tokens[i]!, i);
   }
 
   /** The tick listener's body: one Map lookup and one store per tick. */

@@ -55,7 +55,15 @@ describe('fuzz', () => {
     for (const kind of ['truncated_length', 'truncated_packet', 'unknown_packet_length', 'trailing_bytes']) {
       expect(result.errorsByKind[kind], kind).toBeGreaterThan(100);
     }
-    for (const kind of ['flip_bytes', 'lying_count', 'truncate', 'extend', 'bad_length', 'random_bytes', 'splice']) {
+    for (const kind of [
+      'flip_bytes',
+      'lying_count',
+      'truncate',
+      'extend',
+      'bad_length',
+      'random_bytes',
+      'splice',
+    ]) {
       expect(result.mutations[kind], kind).toBeGreaterThan(1000);
     }
   });
@@ -90,7 +98,11 @@ describe('fuzz', () => {
       const clean = decodeCounting(encoded);
       expect(clean.errors).toEqual([]);
       expect(clean.tokens).toEqual(ticks.map((t) => t.instrument_token));
-      const broken = mutate(rng, encoded, rng.pick(['lying_count', 'truncate', 'bad_length', 'extend'] as const));
+      const broken = mutate(
+        rng,
+        encoded,
+        rng.pick(['lying_count', 'truncate', 'bad_length', 'extend'] as const),
+      );
       const audit = auditFrame(broken);
       const { errors } = decodeCounting(broken);
       if (!audit.valid && !audit.heartbeat) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, InvalidTokenError, KiteTickerError } from '../../src/errors.js';
+import { ErrorCode, InvalidTokenError, type KiteTickerError } from '../../src/errors.js';
 import {
   encodeMode,
   encodeSubscribe,
@@ -42,8 +42,9 @@ describe('fuzz', () => {
 
   it('fuzz - a __proto__ key in a postback stays data and never reaches Object.prototype', () => {
     const errors: ProtocolErrorInfo[] = [];
-    const msg = parseTextMessage('{"type":"order","data":{"__proto__":{"isAdmin":true},"order_id":"9"}}', (e) =>
-      errors.push(e),
+    const msg = parseTextMessage(
+      '{"type":"order","data":{"__proto__":{"isAdmin":true},"order_id":"9"}}',
+      (e) => errors.push(e),
     );
     expect(msg?.type).toBe('order');
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();

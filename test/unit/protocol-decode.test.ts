@@ -223,6 +223,22 @@ describe('decoder', () => {
     expect(expected[0]).toMatchObject({ instrument_token: INFY, last_price: 1573.15 });
   });
 
+  it('decoder - consecutive frames sharing one buffer, or a reused/transferred buffer, decode correctly', () => {
+    const a = frame(new Bytes().i32(INFY).i32(157315).build());
+    const b = frame(new Bytes().i32(USDINR_BSE).i32(831234).build());
+    const chunk = new Uint8Array(100);
+    chunk.set(a, 3);
+    chunk.set(b, 50);
+    const viewA = chunk.subarray(3, 3 + a.length);
+    const viewB = chunk.subarray(50, 50 + b.length);
+    expect(decodeFrame(viewA)[0]).toMatchObject({ instrument_token: INFY, last_price: 1573.15 });
+    expect(decodeFrame(viewB)[0]).toMatchObject({ instrument_token: USDINR_BSE, last_price: 83.1234 });
+    chunk.set(b, 3); // the buffer is reused for the next frame: fresh bytes are read
+    expect(decodeFrame(viewA)[0]).toMatchObject({ instrument_token: USDINR_BSE });
+    const moved = structuredClone(chunk.buffer, { transfer: [chunk.buffer] }); // detaches `chunk`
+    expect(decodeFrame(new Uint8Array(moved, 50, b.length))[0]).toMatchObject({ last_price: 83.1234 });
+  });
+
   it('decoder - a 1-byte frame is a heartbeat: no ticks, no error', () => {
     const { ticks, errors } = decodeAll(Uint8Array.of(0x2a));
     expect(ticks).toEqual([]);

@@ -109,7 +109,7 @@ describe('encoder', () => {
         expect(decodeFrame(encodeTicks(ticks))).toEqual(ticks);
         expect(decodeFrame(encodeFrame(ticks.map(encodeTick)))).toEqual(ticks);
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 

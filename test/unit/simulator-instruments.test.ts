@@ -48,7 +48,12 @@ describe('instruments', () => {
       segment: 'NSE',
       exchange: 'NSE',
     });
-    expect(rows[1]).toMatchObject({ expiry: '2025-01-30', strike: 24000, lot_size: 75, instrument_type: 'CE' });
+    expect(rows[1]).toMatchObject({
+      expiry: '2025-01-30',
+      strike: 24000,
+      lot_size: 75,
+      instrument_type: 'CE',
+    });
     expect(rows[2]!.tradingsymbol).toBe('NIFTY 50');
   });
 
@@ -56,13 +61,22 @@ describe('instruments', () => {
     const cols = HEADER.split(',').reverse();
     const text = `extra,${cols.join(',')}\nzzz,NSE,NSE,EQ,1,0.05,0.0,,10.5,ACME,ACME,42,10753\n`;
     const [row] = parseInstrumentsCsv(text);
-    expect(row).toMatchObject({ instrument_token: 10753, exchange_token: 42, tradingsymbol: 'ACME', last_price: 10.5 });
+    expect(row).toMatchObject({
+      instrument_token: 10753,
+      exchange_token: 42,
+      tradingsymbol: 'ACME',
+      last_price: 10.5,
+    });
   });
 
   it('instruments - bad input gets a typed error naming the line', () => {
     expect(() => parseInstrumentsCsv('')).toThrow(KiteTickerError);
-    expect(() => parseInstrumentsCsv('instrument_token,tradingsymbol\n1,A')).toThrow(/no "exchange_token" column/);
-    expect(() => parseInstrumentsCsv(`${HEADER}\n12x,1,A,,0,,0,0.05,1,EQ,NSE,NSE`)).toThrow(/line 2.*instrument_token/);
+    expect(() => parseInstrumentsCsv('instrument_token,tradingsymbol\n1,A')).toThrow(
+      /no "exchange_token" column/,
+    );
+    expect(() => parseInstrumentsCsv(`${HEADER}\n12x,1,A,,0,,0,0.05,1,EQ,NSE,NSE`)).toThrow(
+      /line 2.*instrument_token/,
+    );
     expect(() => parseInstrumentsCsv(`${HEADER}\n-5,1,A,,0,,0,0.05,1,EQ,NSE,NSE`)).toThrow(/line 2/);
   });
 
@@ -79,30 +93,35 @@ describe('instruments', () => {
     expect(idx.tokenOf('NSE:NOPE')).toBeUndefined();
     expect(idx.symbolOf(256265)).toBe('NSE:NIFTY 50');
     expect(idx.resolve(['NSE:INFY', 'NSE:NOPE'])).toEqual({ tokens: [408065], missing: ['NSE:NOPE'] });
-    expect(() => idx.resolveAll(['NSE:NOPE', 'BSE:X'])).toThrow(/unknown instrument symbols: "NSE:NOPE", "BSE:X"/);
+    expect(() => idx.resolveAll(['NSE:NOPE', 'BSE:X'])).toThrow(
+      /unknown instrument symbols: "NSE:NOPE", "BSE:X"/,
+    );
     expect(() => idx.tokenOf('INFY')).toThrow(/EXCHANGE:TRADINGSYMBOL/);
     expect(parseSymbol('NSE:M&M')).toEqual({ exchange: 'NSE', tradingsymbol: 'M&M' });
   });
 
-  it.skipIf(!haveMocks)('instruments - parses the kiteconnect-mocks CSVs (99 rows each, tokens consistent)', () => {
-    for (const file of ['instruments_all.csv', 'instruments_nse.csv']) {
-      const rows = parseInstrumentsCsv(readFileSync(resolve(mocks, file), 'utf8'));
-      expect(rows).toHaveLength(99);
-      for (const r of rows) {
-        // token = exchange_token * 256 + segment id, on every row of the mocks (kite-protocol.md 4.4)
-        expect(Math.floor(r.instrument_token / 256)).toBe(r.exchange_token);
-        expect(r.tradingsymbol.length).toBeGreaterThan(0);
-        expect(r.tick_size).toBeGreaterThan(0);
+  it.skipIf(!haveMocks)(
+    'instruments - parses the kiteconnect-mocks CSVs (99 rows each, tokens consistent)',
+    () => {
+      for (const file of ['instruments_all.csv', 'instruments_nse.csv']) {
+        const rows = parseInstrumentsCsv(readFileSync(resolve(mocks, file), 'utf8'));
+        expect(rows).toHaveLength(99);
+        for (const r of rows) {
+          // token = exchange_token * 256 + segment id, on every row of the mocks (kite-protocol.md 4.4)
+          expect(Math.floor(r.instrument_token / 256)).toBe(r.exchange_token);
+          expect(r.tradingsymbol.length).toBeGreaterThan(0);
+          expect(r.tick_size).toBeGreaterThan(0);
+        }
+        expect(new Set(rows.map((r) => r.instrument_token)).size).toBe(99);
       }
-      expect(new Set(rows.map((r) => r.instrument_token)).size).toBe(99);
-    }
-    const all = parseInstrumentsCsv(readFileSync(resolve(mocks, 'instruments_all.csv'), 'utf8'));
-    const bySeg = (id: number) => all.filter((r) => (r.instrument_token & 0xff) === id).length;
-    expect([bySeg(1), bySeg(2), bySeg(4)]).toEqual([55, 25, 19]);
-    const opt = all.find((r) => r.segment === 'NFO-OPT')!;
-    expect(opt.expiry).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    expect(['CE', 'PE']).toContain(opt.instrument_type);
-    const idx = new InstrumentIndex(all);
-    expect(idx.tokenOf('NSE:CENTRALBK-BE')).toBe(3813889);
-  });
+      const all = parseInstrumentsCsv(readFileSync(resolve(mocks, 'instruments_all.csv'), 'utf8'));
+      const bySeg = (id: number) => all.filter((r) => (r.instrument_token & 0xff) === id).length;
+      expect([bySeg(1), bySeg(2), bySeg(4)]).toEqual([55, 25, 19]);
+      const opt = all.find((r) => r.segment === 'NFO-OPT')!;
+      expect(opt.expiry).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(['CE', 'PE']).toContain(opt.instrument_type);
+      const idx = new InstrumentIndex(all);
+      expect(idx.tokenOf('NSE:CENTRALBK-BE')).toBe(3813889);
+    },
+  );
 });

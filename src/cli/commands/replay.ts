@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeFrame } from '../../protocol/index.js';
-import type { ProtocolErrorInfo } from '../../protocol/types.js';
+import type { ProtocolErrorInfo, Tick } from '../../protocol/types.js';
 import { ExitCode, exitCodeOf } from '../exit-codes.js';
 import { type CliIo, StopRequest } from '../io.js';
 import { LiveView } from '../live-view.js';
@@ -15,6 +15,8 @@ import { type RecordingMetadata, RecordKind, readRecording, UNKNOWN_CONNECTION }
 import { type CliConnectionStats, type CliStatsSnapshot, RateTracker } from '../snapshot.js';
 import { renderSummary } from '../summary.js';
 import { type QuoteRow, renderView } from '../view.js';
+
+const NO_TICKS: readonly Tick[] = [];
 
 export interface RawReplayOptions {
   format?: string;
@@ -55,8 +57,9 @@ class ReplayStats {
   firstTime: number | undefined;
   protocolErrors = 0;
   private readonly lastTimes = new Map<CliConnectionStats, number>();
+  private readonly tokens = new Map<CliConnectionStats, Set<number>>();
 
-  add(apiKeyId: string, connection: number, time: number, bytes: number, ticks: number): void {
+  add(apiKeyId: string, connection: number, time: number, bytes: number, ticks: readonly Tick[]): void {
     let conns = this.keys.get(apiKeyId);
     if (!conns) this.keys.set(apiKeyId, (conns = new Map()));
     const index = connection === UNKNOWN_CONNECTION ? 0 : connection;
@@ -75,21 +78,25 @@ class ReplayStats {
         lastFrameAgeMs: null,
       };
       conns.set(index, c);
+      this.tokens.set(c, new Set());
     }
     c.frames++;
-    c.ticks += ticks;
+    c.ticks += ticks.length;
     c.bytes += bytes;
     this.lastTimes.set(c, time);
+    // Instruments are the distinct tokens seen: a recording does not hold the subscription list.
+    const seen = this.tokens.get(c)!;
+    for (let i = 0; i < ticks.length; i++) seen.add(ticks[i]!.instrument_token);
   }
 
-  snapshot(symbols: number): CliStatsSnapshot {
+  snapshot(): CliStatsSnapshot {
     const apiKeys = [...this.keys.entries()].map(([apiKeyId, conns]) => ({
       apiKeyId,
       state: 'replay',
       drops: 0,
       connections: [...conns.values()].map((c) => ({
         ...c,
-        symbols: conns.size === 1 ? symbols : 0,
+        symbols: this.tokens.get(c)?.size ?? 0,
         lastFrameAgeMs: Math.max(0, this.clock - (this.lastTimes.get(c) ?? this.clock)),
       })),
     }));
@@ -131,7 +138,7 @@ export async function runReplay(config: ReplayConfig, io: CliIo): Promise<number
           const meta = metadata;
           const rates = new RateTracker();
           view = new LiveView(io.stdout, (size) => {
-            const snapshot = stats.snapshot(meta.instruments ?? rowByToken.size);
+            const snapshot = stats.snapshot();
             rates.update(snapshot);
             return renderView(
               {
@@ -166,11 +173,11 @@ export async function runReplay(config: ReplayConfig, io: CliIo): Promise<number
       stats.clock = event.time;
       const apiKeyId = metadata?.sources[event.source] ?? 'unknown';
       if (event.kind !== RecordKind.Binary) {
-        stats.add(apiKeyId, event.connection, event.time, event.payload.length, 0);
+        stats.add(apiKeyId, event.connection, event.time, event.payload.length, NO_TICKS);
         continue;
       }
       const ticks = decodeFrame(event.payload, onProtocolError);
-      stats.add(apiKeyId, event.connection, event.time, event.payload.length, ticks.length);
+      stats.add(apiKeyId, event.connection, event.time, event.payload.length, ticks);
       if (output) {
         output.write(ticksToNdjson(ticks, apiKeyId));
         await output.ready();
@@ -200,7 +207,7 @@ export async function runReplay(config: ReplayConfig, io: CliIo): Promise<number
     await output?.flush();
   }
   if (config.summary && metadata !== undefined) {
-    const snapshot = stats.snapshot(metadata.instruments ?? 0);
+    const snapshot = stats.snapshot();
     io.stderr.write(
       renderSummary(snapshot, Math.max(1, snapshot.uptimeMs), {
         outputDrops: output?.droppedBatches ?? 0,

@@ -52,7 +52,7 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     io.stderr.write(`${redact(line, secrets)}\n`);
   };
   const logger = config.verbose ? createStderrLogger((l) => io.stderr.write(l), secrets) : silentLogger;
-  const startedAt = Date.now();
+  let startedAt = Date.now();
 
   // 1. Instruments: everything the user named is checked before any socket opens.
   let universe: readonly SelectableInstrument[] | undefined;
@@ -70,6 +70,11 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
       seed: config.simSeed,
       rate: config.simRate,
       ...(universe ? { instruments: universe as never } : {}),
+      // Generating the synthetic universe costs time in proportion to its size: a default set only
+      // needs a few times its own size, named symbols get the full universe to be found in.
+      ...(universe === undefined && config.instrumentSpecs.length === 0
+        ? { universeSize: Math.min(30_000, Math.max(5_000, config.instrumentsCount * 2)) }
+        : {}),
     });
     keys = sim.keys;
     if (universe === undefined) {
@@ -102,9 +107,12 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
   const removeSignals = io.onStopSignal((signal) => stop.request(signal));
   cleanups.push(removeSignals);
   io.stdout.on('error', () => stop.request('output closed'));
-  const durationTimer =
-    config.durationMs === undefined ? undefined : setTimeout(() => stop.request('duration'), config.durationMs);
+  let durationTimer: NodeJS.Timeout | undefined;
   cleanups.push(() => clearTimeout(durationTimer));
+  let stoppedAt: number | undefined;
+  void stop.promise.then(() => {
+    stoppedAt = Date.now();
+  });
 
   try {
     if (sim) {
@@ -247,6 +255,8 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     }
 
     // 3. Run until asked to stop; a stop request during start-up wins over start-up.
+    startedAt = Date.now();
+    if (config.durationMs !== undefined) durationTimer = setTimeout(() => stop.request('duration'), config.durationMs);
     const started = session.start(tokens).then(
       () => undefined,
       (error: unknown) => error,
@@ -282,7 +292,7 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
   if (config.summary && finalSnapshot) {
     io.stderr.write(
       redact(
-        renderSummary(finalSnapshot, Date.now() - startedAt, {
+        renderSummary(finalSnapshot, (stoppedAt ?? Date.now()) - startedAt, {
           outputDrops: output?.droppedBatches ?? 0,
           ...(natsDropped ? { natsDrops: natsDropped() } : {}),
           ...(stop.reason ? { reason: stop.reason } : {}),
