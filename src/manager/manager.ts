@@ -34,7 +34,8 @@ import type {
   TickerMessage,
 } from './types.js';
 
-type ManagerState = 'idle' | 'starting' | 'running' | 'stopped';
+/** Lifecycle of a manager; 'stopped' is final. */
+export type ManagerState = 'idle' | 'starting' | 'running' | 'stopped';
 
 /** Counters of connections a slot has retired (after a revive), so totals never go down. */
 interface CarriedStats {

@@ -84,7 +84,7 @@ export async function runSimulate(config: SimulateConfig, io: CliIo): Promise<nu
   );
   out('  test credentials (api_key  access_token):');
   for (const k of host.keys) out(`    ${k.apiKey}  ${k.accessToken}`);
-  out(`  try: KITE_API_KEY=${first.apiKey} KITE_ACCESS_TOKEN=${first.accessToken} kiteticker stream --url ${url} NSE:INFY 256265`);
+  out(`  try: KITE_API_KEY=${first.apiKey} KITE_ACCESS_TOKEN=${first.accessToken} kiteticker stream --url ${url} 256265 408065`);
   out('Ctrl-C to stop');
   await stop.promise;
   removeSignals();

@@ -2,7 +2,7 @@
  * `kiteticker stream` (and the streaming half of `record`): connect, subscribe, show or print ticks,
  * export metrics, stop on Ctrl-C/SIGTERM/--duration/closed pipe, then print a summary to stderr.
  */
-import { redact } from '../../errors.js';
+import { ErrorCode, KiteTickerError, redact } from '../../errors.js';
 import { InstrumentIndex } from '../../instruments/index.js';
 import { silentLogger } from '../../logger.js';
 import type { StatusEvent } from '../../connection/types.js';
@@ -263,6 +263,12 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     );
     const startError = await Promise.race([started, stop.promise.then(() => undefined)]);
     if (startError !== undefined) throw startError;
+    if (stop.reason === 'duration' && session.progress !== undefined) {
+      throw new KiteTickerError(
+        ErrorCode.ConnectTimeout,
+        `--duration ran out while ${session.progress.phase} (${session.progress.done}/${session.progress.total})`,
+      );
+    }
     if (!stop.requested && config.format !== 'view') say('kiteticker: streaming; Ctrl-C to stop');
     await stop.promise;
   } catch (error) {
