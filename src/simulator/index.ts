@@ -6,6 +6,7 @@ export { CORRUPTION_KINDS } from './corrupt.js';
 export { Market, packetLength } from './market.js';
 export { hash4, Rng } from './random.js';
 export { DEFAULT_SIMULATOR_CREDENTIALS, KiteSimulator, type SimulatorEvents } from './server.js';
+export { monotonicMs, stampedMs, stampFrame, stampSendTime } from './stamp.js';
 export type {
   ChaosOptions,
   CorruptionKind,

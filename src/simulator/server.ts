@@ -26,6 +26,7 @@ import { corruptFrame } from './corrupt.js';
 import { FrameBuilder } from './frames.js';
 import { Market } from './market.js';
 import { hash4, Rng } from './random.js';
+import { stampSendTime } from './stamp.js';
 import type {
   CorruptionKind,
   FaultKind,
@@ -107,6 +108,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   readonly #commandLogLimit: number;
   readonly #faultLogLimit: number;
   readonly #blastPacketsPerFrame: number;
+  readonly #stampSendTime: boolean;
   readonly #market: Market;
   readonly #rng: Rng;
 
@@ -190,6 +192,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
     this.#blastPacketsPerFrame = options.blast
       ? Math.min(0xffff, positiveNumber('blast.packetsPerFrame', options.blast.packetsPerFrame, 100, true))
       : 0;
+    this.#stampSendTime = options.stampSendTime === true;
     if (options.chaos) positiveNumber('chaos.faultsPerSecond', options.chaos.faultsPerSecond, 1);
 
     const perBatch = (tps * this.#batchMs) / 1000;
@@ -550,6 +553,8 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   }
 
   #sendBinary(conn: SimConnection, frame: Uint8Array, now: number): void {
+    // Frames from FrameBuilder are fresh per send, so stamping in place is safe; HEARTBEAT is skipped.
+    if (this.#stampSendTime) stampSendTime(frame);
     conn.ws.send(frame);
     conn.lastSentAt = now;
     this.#options.onFrameSent?.(conn.id, frame);

@@ -5,7 +5,7 @@
  * monotonic clock (`process.hrtime()`, CLOCK_MONOTONIC: one clock for every process of the machine, so a
  * client in another process can subtract its own reading). Other packet lengths are left alone.
  */
-import { PACKET_LENGTH } from '../protocol/constants.js';
+import { PacketLength } from '../protocol/constants.js';
 
 /** Byte offsets inside a full (184-byte) packet, after its 2-byte length prefix. */
 const LAST_TRADE_TIME = 44;
@@ -24,7 +24,7 @@ export function stampFrame(frame: Uint8Array, seconds: number, nanos: number): v
     const length = view.getUint16(pos);
     pos += 2;
     if (pos + length > frame.byteLength) return;
-    if (length === PACKET_LENGTH.full) {
+    if (length === PacketLength.Full) {
       view.setUint32(pos + LAST_TRADE_TIME, seconds >>> 0);
       view.setUint32(pos + OI, nanos >>> 0);
     }

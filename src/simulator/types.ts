@@ -69,6 +69,13 @@ export interface SimulatorOptions {
   /** Blast mode: send pre-encoded full frames as fast as the socket drains (benchmarks). Default off. */
   blast?: { packetsPerFrame: number };
   /**
+   * Benchmark-only: stamp every full packet of every normal-mode frame with its send time (the
+   * monotonic clock's seconds in `last_trade_time`, nanoseconds in `oi`; see `stampedMs`), just before the
+   * frame is handed to the socket, so that a client can measure send-to-callback latency. Those two fields
+   * lose their market meaning. Blast-mode frames are never stamped (they are shared). Default false.
+   */
+  stampSendTime?: boolean;
+  /**
    * Path of a Kite instruments CSV to use as the universe (read when the simulator is constructed).
    * Ignored when `instruments` is given. Default none (the synthetic universe).
    */
