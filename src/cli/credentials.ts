@@ -33,7 +33,8 @@ export function loadCredentials(env: NodeJS.ProcessEnv, keysFile?: string): Load
     const apiKey = nonEmpty(env[`KITE_API_KEY_${n}`]);
     const accessToken = nonEmpty(env[`KITE_ACCESS_TOKEN_${n}`]);
     if (apiKey === undefined && accessToken === undefined) continue;
-    if (apiKey === undefined) throw new UsageError(`KITE_ACCESS_TOKEN_${n} is set but KITE_API_KEY_${n} is not`);
+    if (apiKey === undefined)
+      throw new UsageError(`KITE_ACCESS_TOKEN_${n} is set but KITE_API_KEY_${n} is not`);
     if (accessToken === undefined) {
       throw new UsageError(`KITE_API_KEY_${n} is set but KITE_ACCESS_TOKEN_${n} is not`);
     }
@@ -86,7 +87,9 @@ function readKeysFile(path: string): ApiKeyCredential[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`--keys-file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new UsageError(
+      `--keys-file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
   }
   return parseKeysFile(text, path);
 }

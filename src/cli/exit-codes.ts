@@ -24,5 +24,7 @@ export class UsageError extends InvalidArgumentError {
 
 /** Bad input (ours or the library's argument checks) is a usage error; anything else is a runtime failure. */
 export function exitCodeOf(error: unknown): ExitCode {
-  return error instanceof InvalidArgumentError || error instanceof InvalidTokenError ? ExitCode.Usage : ExitCode.Runtime;
+  return error instanceof InvalidArgumentError || error instanceof InvalidTokenError
+    ? ExitCode.Usage
+    : ExitCode.Runtime;
 }

@@ -20,7 +20,13 @@ export function parseInteger(flag: string, value: string, min: number, max: numb
 }
 
 /** A finite number within [min, max] (decimals allowed). */
-export function parseNumber(flag: string, value: string, min: number, max: number, what = 'a number'): number {
+export function parseNumber(
+  flag: string,
+  value: string,
+  min: number,
+  max: number,
+  what = 'a number',
+): number {
   const trimmed = value.trim();
   const n = trimmed === '' ? Number.NaN : Number(trimmed);
   if (!Number.isFinite(n) || n < min || n > max) {

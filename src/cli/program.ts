@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { redact } from '../errors.js';
-import { runReplay, resolveReplayConfig, type RawReplayOptions } from './commands/replay.js';
+import { type RawReplayOptions, resolveReplayConfig, runReplay } from './commands/replay.js';
 import { type RawSimulateOptions, resolveSimulateConfig, runSimulate } from './commands/simulate.js';
 import { runStream } from './commands/stream.js';
 import { ExitCode, exitCodeOf } from './exit-codes.js';
@@ -14,7 +14,9 @@ import { type RawStreamOptions, resolveStreamConfig } from './stream-config.js';
 
 function version(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
     return pkg.version ?? '0.0.0';
   } catch {
     return '0.0.0';
@@ -28,13 +30,25 @@ function addStreamOptions(cmd: Command): Command {
   return cmd
     .argument('[instruments...]', 'instrument tokens (256265) or EXCHANGE:TRADINGSYMBOL (NSE:INFY)')
     .option('-s, --symbols <list>', 'more instruments, comma-separated (repeatable)', collect)
-    .option('-i, --instruments <file>', 'Kite instruments CSV to resolve trading symbols (and to pick the default set)')
-    .option('-n, --instruments-count <n>', 'size of the default set when no instrument is named (default: 500)')
+    .option(
+      '-i, --instruments <file>',
+      'Kite instruments CSV to resolve trading symbols (and to pick the default set)',
+    )
+    .option(
+      '-n, --instruments-count <n>',
+      'size of the default set when no instrument is named (default: 500)',
+    )
     .option('-m, --mode <mode>', 'ltp, quote or full (default: quote)')
-    .option('-d, --duration <seconds>', 'stop after this many seconds, connecting included (default: until Ctrl-C)')
+    .option(
+      '-d, --duration <seconds>',
+      'stop after this many seconds, connecting included (default: until Ctrl-C)',
+    )
     .option('--url <url>', 'ticker endpoint (default: wss://ws.kite.trade; needs credentials)')
     .option('--keys-file <file>', 'JSON file of API keys: [{"id","apiKey","accessToken"}]')
-    .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 = any free port)')
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 = any free port)',
+    )
     .option('--nats <url>', 'also publish every tick to this NATS server (e.g. nats://127.0.0.1:4222)')
     .option('--quotes <n>', 'rows in the live view quote table (default: 20)')
     .option('--connections-per-key <n>', 'WebSocket connections per API key, 1-3 (default: 3)')
@@ -49,9 +63,16 @@ function addStreamOptions(cmd: Command): Command {
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode: number = ExitCode.Ok;
   const isTty = io.stdout.isTTY === true;
-  const secrets = [io.env.KITE_ACCESS_TOKEN, ...Object.entries(io.env).filter(([k]) => /^KITE_ACCESS_TOKEN_\d+$/.test(k)).map(([, v]) => v)];
+  const secrets = [
+    io.env.KITE_ACCESS_TOKEN,
+    ...Object.entries(io.env)
+      .filter(([k]) => /^KITE_ACCESS_TOKEN_\d+$/.test(k))
+      .map(([, v]) => v),
+  ];
   const program = new Command('kiteticker')
-    .description('Stream Zerodha Kite Connect market data: live view, ndjson, Prometheus metrics, recording, and a local simulator.')
+    .description(
+      'Stream Zerodha Kite Connect market data: live view, ndjson, Prometheus metrics, recording, and a local simulator.',
+    )
     .version(version(), '-V, --version')
     .exitOverride()
     .configureOutput({
@@ -69,7 +90,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     program
       .command('stream')
       .description('stream ticks: a live view on a terminal, one JSON tick per line when piped')
-      .addOption(new Option('-f, --format <format>', 'auto, view, ndjson or none (default: auto = view on a terminal, else ndjson)')),
+      .addOption(
+        new Option(
+          '-f, --format <format>',
+          'auto, view, ndjson or none (default: auto = view on a terminal, else ndjson)',
+        ),
+      ),
   ).action(async (args: string[], opts: RawStreamOptions) => {
     const config = resolveStreamConfig(args, opts, io.env, isTty, 'ndjson');
     exitCode = await runStream(config, io);
@@ -80,7 +106,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       .command('record')
       .description('stream and write the raw frames to a recording file (see docs/cli.md for the format)')
       .requiredOption('-o, --out <file>', 'recording file to write (.ktrec)')
-      .addOption(new Option('-f, --format <format>', 'auto, view, ndjson or none (default: auto = view on a terminal, else none)')),
+      .addOption(
+        new Option(
+          '-f, --format <format>',
+          'auto, view, ndjson or none (default: auto = view on a terminal, else none)',
+        ),
+      ),
   ).action(async (args: string[], opts: RawStreamOptions & { out: string }) => {
     const config = resolveStreamConfig(args, opts, io.env, isTty, 'none');
     exitCode = await runStream(config, io, { path: opts.out });
@@ -91,7 +122,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .description('play a recording back as ndjson or through the live view')
     .argument('<file>', 'recording written by `kiteticker record`')
     .option('-f, --format <format>', 'auto, view or ndjson (default: auto = view on a terminal, else ndjson)')
-    .option('--speed <x>', 'playback speed factor; 0 = as fast as possible (default: 1 for view, 0 for ndjson)')
+    .option(
+      '--speed <x>',
+      'playback speed factor; 0 = as fast as possible (default: 1 for view, 0 for ndjson)',
+    )
     .option('--quotes <n>', 'rows in the live view quote table (default: 20)')
     .option('--no-summary', 'do not print the summary on exit')
     .action(async (file: string, opts: RawReplayOptions) => {

@@ -30,14 +30,22 @@ function formatValue(value: number): string {
   return String(value);
 }
 
-function family(out: string[], name: string, type: 'counter' | 'gauge', help: string, samples: Sample[]): void {
+function family(
+  out: string[],
+  name: string,
+  type: 'counter' | 'gauge',
+  help: string,
+  samples: Sample[],
+): void {
   out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
   for (const [labels, value] of samples) out.push(`${name}${labels} ${formatValue(value)}`);
 }
 
 /** The exposition text; ends with a newline as the format requires. */
 export function renderPrometheus(snapshot: CliStatsSnapshot, counters: CliCounters = {}): string {
-  const perConnection = (pick: (c: CliStatsSnapshot['apiKeys'][number]['connections'][number]) => number | null) => {
+  const perConnection = (
+    pick: (c: CliStatsSnapshot['apiKeys'][number]['connections'][number]) => number | null,
+  ) => {
     const samples: Sample[] = [];
     for (const key of snapshot.apiKeys) {
       for (const c of key.connections) {
@@ -64,12 +72,48 @@ export function renderPrometheus(snapshot: CliStatsSnapshot, counters: CliCounte
       ];
     }),
   );
-  family(out, 'kiteticker_connection_up', 'gauge', '1 when the connection is connected.', perConnection((c) => (c.connected ? 1 : 0)));
-  family(out, 'kiteticker_symbols', 'gauge', 'Instruments subscribed on the connection.', perConnection((c) => c.symbols));
-  family(out, 'kiteticker_ticks_total', 'counter', 'Ticks decoded.', perConnection((c) => c.ticks));
-  family(out, 'kiteticker_frames_total', 'counter', 'Binary market-data frames received (heartbeats excluded).', perConnection((c) => c.frames));
-  family(out, 'kiteticker_bytes_total', 'counter', 'Bytes of every frame received.', perConnection((c) => c.bytes));
-  family(out, 'kiteticker_reconnects_total', 'counter', 'Successful reconnections.', perConnection((c) => c.reconnects));
+  family(
+    out,
+    'kiteticker_connection_up',
+    'gauge',
+    '1 when the connection is connected.',
+    perConnection((c) => (c.connected ? 1 : 0)),
+  );
+  family(
+    out,
+    'kiteticker_symbols',
+    'gauge',
+    'Instruments subscribed on the connection.',
+    perConnection((c) => c.symbols),
+  );
+  family(
+    out,
+    'kiteticker_ticks_total',
+    'counter',
+    'Ticks decoded.',
+    perConnection((c) => c.ticks),
+  );
+  family(
+    out,
+    'kiteticker_frames_total',
+    'counter',
+    'Binary market-data frames received (heartbeats excluded).',
+    perConnection((c) => c.frames),
+  );
+  family(
+    out,
+    'kiteticker_bytes_total',
+    'counter',
+    'Bytes of every frame received.',
+    perConnection((c) => c.bytes),
+  );
+  family(
+    out,
+    'kiteticker_reconnects_total',
+    'counter',
+    'Successful reconnections.',
+    perConnection((c) => c.reconnects),
+  );
   family(
     out,
     'kiteticker_drops_total',
@@ -77,7 +121,13 @@ export function renderPrometheus(snapshot: CliStatsSnapshot, counters: CliCounte
     'Messages dropped by overflow policies (bounded channels and the internal pump), per API key.',
     snapshot.apiKeys.map((k): Sample => [`{api_key_id="${escapeLabel(k.apiKeyId)}"}`, k.drops]),
   );
-  family(out, 'kiteticker_protocol_errors_total', 'counter', 'Malformed packets or text frames skipped.', perConnection((c) => c.protocolErrors));
+  family(
+    out,
+    'kiteticker_protocol_errors_total',
+    'counter',
+    'Malformed packets or text frames skipped.',
+    perConnection((c) => c.protocolErrors),
+  );
   family(
     out,
     'kiteticker_last_frame_age_seconds',
@@ -85,14 +135,24 @@ export function renderPrometheus(snapshot: CliStatsSnapshot, counters: CliCounte
     'Seconds since the connection last received any frame (heartbeats included).',
     perConnection((c) => (c.lastFrameAgeMs === null ? null : c.lastFrameAgeMs / 1000)),
   );
-  family(out, 'kiteticker_uptime_seconds', 'gauge', 'Seconds since the manager started.', [['', snapshot.uptimeMs / 1000]]);
-  family(out, 'kiteticker_output_drops_total', 'counter', 'Output batches dropped because stdout could not keep up.', [
-    ['', counters.outputDrops ?? 0],
+  family(out, 'kiteticker_uptime_seconds', 'gauge', 'Seconds since the manager started.', [
+    ['', snapshot.uptimeMs / 1000],
   ]);
+  family(
+    out,
+    'kiteticker_output_drops_total',
+    'counter',
+    'Output batches dropped because stdout could not keep up.',
+    [['', counters.outputDrops ?? 0]],
+  );
   if (counters.recordDrops !== undefined) {
-    family(out, 'kiteticker_record_drops_total', 'counter', 'Frames the recorder dropped because the disk could not keep up.', [
-      ['', counters.recordDrops],
-    ]);
+    family(
+      out,
+      'kiteticker_record_drops_total',
+      'counter',
+      'Frames the recorder dropped because the disk could not keep up.',
+      [['', counters.recordDrops]],
+    );
   }
   return `${out.join('\n')}\n`;
 }
@@ -105,7 +165,11 @@ export interface MetricsServer {
 }
 
 /** Serves `render()` at GET /metrics on 127.0.0.1:port (0 = any free port). */
-export function startMetricsServer(port: number, render: () => string, host = '127.0.0.1'): Promise<MetricsServer> {
+export function startMetricsServer(
+  port: number,
+  render: () => string,
+  host = '127.0.0.1',
+): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
@@ -121,7 +185,10 @@ export function startMetricsServer(port: number, render: () => string, host = '1
       res.end('metrics unavailable\n');
       return;
     }
-    res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
+    res.writeHead(200, {
+      'content-type': PROMETHEUS_CONTENT_TYPE,
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
   });
   return new Promise((resolve, reject) => {

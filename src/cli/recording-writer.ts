@@ -32,7 +32,12 @@ export class RecordingWriter {
   /** Frames dropped because the file could not keep up. */
   dropped = 0;
 
-  private constructor(path: string, stream: WriteStream, metadata: RecordingMetadata, options: RecordingWriterOptions) {
+  private constructor(
+    path: string,
+    stream: WriteStream,
+    metadata: RecordingMetadata,
+    options: RecordingWriterOptions,
+  ) {
     this.path = path;
     this.stream = stream;
     this.maxBuffered = options.maxBufferedBytes ?? 64 * 1024 * 1024;
@@ -46,7 +51,11 @@ export class RecordingWriter {
   }
 
   /** Opens (creates or truncates) `path`; rejects if it cannot be opened for writing. */
-  static open(path: string, metadata: RecordingMetadata, options: RecordingWriterOptions = {}): Promise<RecordingWriter> {
+  static open(
+    path: string,
+    metadata: RecordingMetadata,
+    options: RecordingWriterOptions = {},
+  ): Promise<RecordingWriter> {
     return new Promise((resolve, reject) => {
       const stream = createWriteStream(path);
       const onError = (error: Error): void => reject(error);
@@ -79,7 +88,8 @@ export class RecordingWriter {
       this.dropped++;
       return false;
     }
-    const source = sourceId === undefined ? UNKNOWN_SOURCE : (this.sourceIndex.get(sourceId) ?? UNKNOWN_SOURCE);
+    const source =
+      sourceId === undefined ? UNKNOWN_SOURCE : (this.sourceIndex.get(sourceId) ?? UNKNOWN_SOURCE);
     const header = writeRecordHeader(
       new Uint8Array(RECORD_HEADER_LENGTH),
       time,

@@ -151,7 +151,13 @@ export class RecordingParser {
       }
       if (buf.length - at - RECORD_HEADER_LENGTH < length) break;
       const start = at + RECORD_HEADER_LENGTH;
-      out.push({ time, kind: kind as RecordKind, source, connection, payload: buf.subarray(start, start + length) });
+      out.push({
+        time,
+        kind: kind as RecordKind,
+        source,
+        connection,
+        payload: buf.subarray(start, start + length),
+      });
       this.offset = start + length;
     }
     this.fileOffset += this.offset;
@@ -175,7 +181,9 @@ export class RecordingParser {
     if (buf.length < FILE_HEADER_FIXED_LENGTH + metaLength) return false;
     let meta: unknown;
     try {
-      meta = JSON.parse(buf.toString('utf8', FILE_HEADER_FIXED_LENGTH, FILE_HEADER_FIXED_LENGTH + metaLength));
+      meta = JSON.parse(
+        buf.toString('utf8', FILE_HEADER_FIXED_LENGTH, FILE_HEADER_FIXED_LENGTH + metaLength),
+      );
     } catch {
       throw new UsageError('corrupt recording header (metadata is not JSON)');
     }
@@ -213,7 +221,14 @@ export async function* readRecording(path: string): AsyncGenerator<RecordingEven
       }
       for (const e of entries) {
         records++;
-        yield { type: 'record', time: e.time, kind: e.kind, source: e.source, connection: e.connection, payload: e.payload };
+        yield {
+          type: 'record',
+          time: e.time,
+          kind: e.kind,
+          source: e.source,
+          connection: e.connection,
+          payload: e.payload,
+        };
       }
       if (parser.corruptOffset !== undefined) break;
     }

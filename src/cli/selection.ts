@@ -24,7 +24,10 @@ export const NIFTY_50_TOKEN = 256265;
  * even when the list does not know it, as Kite does); anything with a colon is a symbol and must be in
  * `index`. Every unknown symbol is listed in one `UsageError`.
  */
-export function resolveInstrumentArgs(specs: readonly string[], index: InstrumentIndex | undefined): number[] {
+export function resolveInstrumentArgs(
+  specs: readonly string[],
+  index: InstrumentIndex | undefined,
+): number[] {
   const tokens: number[] = [];
   const seen = new Set<number>();
   const missing: string[] = [];
@@ -35,7 +38,9 @@ export function resolveInstrumentArgs(specs: readonly string[], index: Instrumen
     if (/^\d+$/.test(spec)) {
       token = Number(spec);
       if (!Number.isSafeInteger(token) || token > MAX_TOKEN) {
-        throw new UsageError(`invalid instrument token ${spec}: expected a whole number from 0 to ${MAX_TOKEN}`);
+        throw new UsageError(
+          `invalid instrument token ${spec}: expected a whole number from 0 to ${MAX_TOKEN}`,
+        );
       }
     } else if (spec.includes(':')) {
       if (index === undefined) {
@@ -119,7 +124,9 @@ export function pickDefaultSet(instruments: readonly SelectableInstrument[], cou
   };
 
   const indices = instruments.filter(isIndex);
-  indices.sort((a, b) => Number(b.instrument_token === NIFTY_50_TOKEN) - Number(a.instrument_token === NIFTY_50_TOKEN));
+  indices.sort(
+    (a, b) => Number(b.instrument_token === NIFTY_50_TOKEN) - Number(a.instrument_token === NIFTY_50_TOKEN),
+  );
   for (const i of indices.slice(0, Math.min(5, Math.max(1, Math.floor(count / 20))))) take(i);
 
   const remaining = count - out.length;

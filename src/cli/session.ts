@@ -50,7 +50,11 @@ export class StreamSession {
     for (const k of options.keys) builder.addApiKey(k.id, k.apiKey, k.accessToken);
     if (options.onRawFrame) builder.managerFactory(this.tappingFactory(options.onRawFrame));
     this.manager = builder.build();
-    this.progress = { phase: 'connecting', done: 0, total: options.keys.length * options.maxConnectionsPerApi };
+    this.progress = {
+      phase: 'connecting',
+      done: 0,
+      total: options.keys.length * options.maxConnectionsPerApi,
+    };
   }
 
   /** Connects every key, then subscribes `tokens` chunk by chunk. */

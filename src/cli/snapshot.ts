@@ -103,7 +103,8 @@ export class RateTracker {
         const id = rateKey(key.apiKeyId, c.index);
         ticks += c.ticks;
         const before = this.previous.get(id);
-        if (dt > 0 && before !== undefined) this.rates.set(id, this.smooth(this.rates.get(id), (c.ticks - before) / dt));
+        if (dt > 0 && before !== undefined)
+          this.rates.set(id, this.smooth(this.rates.get(id), (c.ticks - before) / dt));
         this.previous.set(id, c.ticks);
       }
     }

@@ -5,7 +5,15 @@
 import { KITE_LIMITS, type Mode } from '../protocol/constants.js';
 import { type LoadedCredentials, loadCredentials } from './credentials.js';
 import { UsageError } from './exit-codes.js';
-import { parseChoice, parseInteger, parseMode, parseNumber, parsePort, parseWsUrl, splitList } from './parse.js';
+import {
+  parseChoice,
+  parseInteger,
+  parseMode,
+  parseNumber,
+  parsePort,
+  parseWsUrl,
+  splitList,
+} from './parse.js';
 
 export type OutputFormat = 'view' | 'ndjson' | 'none';
 
@@ -95,13 +103,18 @@ export function resolveStreamConfig(
   const url = raw.url === undefined ? STREAM_DEFAULTS.url : parseWsUrl('--url', raw.url);
   const mode = raw.mode === undefined ? STREAM_DEFAULTS.mode : parseMode('--mode', raw.mode);
   const formatChoice =
-    raw.format === undefined ? 'auto' : parseChoice('--format', raw.format, ['auto', 'view', 'ndjson', 'none'] as const);
+    raw.format === undefined
+      ? 'auto'
+      : parseChoice('--format', raw.format, ['auto', 'view', 'ndjson', 'none'] as const);
   const format: OutputFormat = formatChoice === 'auto' ? (isTty ? 'view' : defaultFormat) : formatChoice;
   const durationMs =
     raw.duration === undefined
       ? undefined
-      : Math.round(parseNumber('--duration', raw.duration, 0.001, 31 * 24 * 3600, 'a number of seconds') * 1000);
-  const metricsPort = raw.metricsPort === undefined ? undefined : parsePort('--metrics-port', raw.metricsPort);
+      : Math.round(
+          parseNumber('--duration', raw.duration, 0.001, 31 * 24 * 3600, 'a number of seconds') * 1000,
+        );
+  const metricsPort =
+    raw.metricsPort === undefined ? undefined : parsePort('--metrics-port', raw.metricsPort);
   const maxConnectionsPerApi =
     raw.connectionsPerKey === undefined
       ? STREAM_DEFAULTS.connectionsPerKey
@@ -109,8 +122,14 @@ export function resolveStreamConfig(
   const maxSymbolsPerConnection =
     raw.symbolsPerConnection === undefined
       ? STREAM_DEFAULTS.symbolsPerConnection
-      : parseInteger('--symbols-per-connection', raw.symbolsPerConnection, 1, KITE_LIMITS.maxInstrumentsPerConnection);
-  const simKeys = raw.simKeys === undefined ? STREAM_DEFAULTS.simKeys : parseInteger('--sim-keys', raw.simKeys, 1, 20);
+      : parseInteger(
+          '--symbols-per-connection',
+          raw.symbolsPerConnection,
+          1,
+          KITE_LIMITS.maxInstrumentsPerConnection,
+        );
+  const simKeys =
+    raw.simKeys === undefined ? STREAM_DEFAULTS.simKeys : parseInteger('--sim-keys', raw.simKeys, 1, 20);
   const keyCount = simulator ? simKeys : credentials.keys.length;
   const capacity = keyCount * maxConnectionsPerApi * maxSymbolsPerConnection;
   const instrumentsCount =
@@ -140,7 +159,10 @@ export function resolveStreamConfig(
     maxSymbolsPerConnection,
     simKeys,
     simSeed: raw.seed === undefined ? STREAM_DEFAULTS.seed : parseInteger('--seed', raw.seed, 0, 0xffff_ffff),
-    simRate: raw.rate === undefined ? STREAM_DEFAULTS.rate : parseNumber('--rate', raw.rate, 0.01, 1000, 'ticks per second'),
+    simRate:
+      raw.rate === undefined
+        ? STREAM_DEFAULTS.rate
+        : parseNumber('--rate', raw.rate, 0.01, 1000, 'ticks per second'),
     verbose: raw.verbose ?? false,
     summary: raw.summary ?? true,
   };

@@ -22,7 +22,11 @@ function formatBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
-export function renderSummary(snapshot: CliStatsSnapshot, elapsedMs: number, extras: SummaryExtras = {}): string {
+export function renderSummary(
+  snapshot: CliStatsSnapshot,
+  elapsedMs: number,
+  extras: SummaryExtras = {},
+): string {
   const t = totalsOf(snapshot);
   const seconds = Math.max(elapsedMs, 1) / 1000;
   const rate = t.ticks / seconds;
@@ -39,7 +43,9 @@ export function renderSummary(snapshot: CliStatsSnapshot, elapsedMs: number, ext
   if (t.protocolErrors > 0) lines.push(`  bad packets  ${t.protocolErrors}`);
   if (extras.recorded) {
     const r = extras.recorded;
-    lines.push(`  recorded     ${formatInt(r.records)} frames, ${formatBytes(r.bytes)} to ${r.path}; ${r.dropped} dropped`);
+    lines.push(
+      `  recorded     ${formatInt(r.records)} frames, ${formatBytes(r.bytes)} to ${r.path}; ${r.dropped} dropped`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

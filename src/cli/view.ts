@@ -101,11 +101,21 @@ export function renderView(state: ViewState, size: ViewSize): string[] {
   if (state.progress) lines.push(progressBar(state.progress, 30));
   lines.push('');
 
-  const connHeader = ['API KEY', 'CONN', 'STATUS', 'INSTRUMENTS', 'TICKS/S', 'TICKS', 'RECONNECTS', 'LAST FRAME'];
+  const connHeader = [
+    'API KEY',
+    'CONN',
+    'STATUS',
+    'INSTRUMENTS',
+    'TICKS/S',
+    'TICKS',
+    'RECONNECTS',
+    'LAST FRAME',
+  ];
   const connRight = [false, true, false, true, true, true, true, true];
   const connRows: string[][] = [];
   for (const key of snapshot.apiKeys) {
-    if (key.connections.length === 0) connRows.push([key.apiKeyId, '-', 'no connections', '0', '0.0', '0', '0', '-']);
+    if (key.connections.length === 0)
+      connRows.push([key.apiKeyId, '-', 'no connections', '0', '0.0', '0', '0', '-']);
     for (const c of key.connections) {
       connRows.push([
         key.apiKeyId,
@@ -133,11 +143,14 @@ export function renderView(state: ViewState, size: ViewSize): string[] {
     const qWidths = qHeader.map((h, i) => Math.max(h.length, ...qRows.map((r) => r[i]!.length)));
     lines.push(row(qHeader, qWidths, qRight));
     for (const r of qRows) lines.push(row(r, qWidths, qRight));
-    if (shown.length < state.quotes.length) lines.push(`... ${state.quotes.length - shown.length} more (enlarge the terminal)`);
+    if (shown.length < state.quotes.length)
+      lines.push(`... ${state.quotes.length - shown.length} more (enlarge the terminal)`);
   }
   lines.push('');
   lines.push('Ctrl-C to stop');
-  return lines.slice(0, Math.max(1, size.rows)).map((l) => (l.length > size.columns ? l.slice(0, size.columns) : l));
+  return lines
+    .slice(0, Math.max(1, size.rows))
+    .map((l) => (l.length > size.columns ? l.slice(0, size.columns) : l));
 }
 
 function quoteCells(q: QuoteRow, now: number): string[] {

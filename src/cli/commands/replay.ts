@@ -35,10 +35,17 @@ export interface ReplayConfig {
 }
 
 export function resolveReplayConfig(file: string, raw: RawReplayOptions, isTty: boolean): ReplayConfig {
-  const choice = raw.format === undefined ? 'auto' : parseChoice('--format', raw.format, ['auto', 'view', 'ndjson'] as const);
+  const choice =
+    raw.format === undefined
+      ? 'auto'
+      : parseChoice('--format', raw.format, ['auto', 'view', 'ndjson'] as const);
   const format = choice === 'auto' ? (isTty ? 'view' : 'ndjson') : choice;
   const speed =
-    raw.speed === undefined ? (format === 'view' ? 1 : 0) : parseNumber('--speed', raw.speed, 0, 1_000_000, 'a speed factor');
+    raw.speed === undefined
+      ? format === 'view'
+        ? 1
+        : 0
+      : parseNumber('--speed', raw.speed, 0, 1_000_000, 'a speed factor');
   return {
     file,
     format,
@@ -123,7 +130,8 @@ export async function runReplay(config: ReplayConfig, io: CliIo): Promise<number
   let exitCode: number = ExitCode.Ok;
   io.stdout.on('error', () => stop.request('output closed'));
   try {
-    if (config.format === 'ndjson') output = new OutputSink(io.stdout, { onClosed: () => stop.request('output closed') });
+    if (config.format === 'ndjson')
+      output = new OutputSink(io.stdout, { onClosed: () => stop.request('output closed') });
     const wallStart = Date.now();
     for await (const event of readRecording(config.file)) {
       if (stop.requested) break;
@@ -157,9 +165,13 @@ export async function runReplay(config: ReplayConfig, io: CliIo): Promise<number
       }
       if (event.type === 'end') {
         if (event.corruptOffset !== undefined) {
-          say(`kiteticker: warning: ${config.file}: corrupt record at byte ${event.corruptOffset}; replay stopped there`);
+          say(
+            `kiteticker: warning: ${config.file}: corrupt record at byte ${event.corruptOffset}; replay stopped there`,
+          );
         } else if (event.truncatedBytes > 0) {
-          say(`kiteticker: warning: ${config.file}: ignored a truncated record at the end (${event.truncatedBytes} bytes)`);
+          say(
+            `kiteticker: warning: ${config.file}: ignored a truncated record at the end (${event.truncatedBytes} bytes)`,
+          );
         }
         break;
       }
@@ -185,7 +197,12 @@ export async function runReplay(config: ReplayConfig, io: CliIo): Promise<number
         for (const tick of ticks) {
           let row = rowByToken.get(tick.instrument_token);
           if (row === undefined && quoteRows.length < config.quotes) {
-            row = { token: tick.instrument_token, symbol: String(tick.instrument_token), tick: undefined, receivedAt: undefined };
+            row = {
+              token: tick.instrument_token,
+              symbol: String(tick.instrument_token),
+              tick: undefined,
+              receivedAt: undefined,
+            };
             quoteRows.push(row);
             rowByToken.set(row.token, row);
           }

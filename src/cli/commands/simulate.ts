@@ -40,14 +40,19 @@ export function resolveSimulateConfig(raw: RawSimulateOptions): SimulateConfig {
     host: raw.host ?? '127.0.0.1',
     seed: raw.seed === undefined ? 1 : parseInteger('--seed', raw.seed, 0, 0xffff_ffff),
     instrumentsFile: raw.instruments,
-    universeSize: raw.universeSize === undefined ? undefined : parseInteger('--universe-size', raw.universeSize, 1, 1_000_000),
+    universeSize:
+      raw.universeSize === undefined
+        ? undefined
+        : parseInteger('--universe-size', raw.universeSize, 1, 1_000_000),
     rate: raw.rate === undefined ? 1 : parseNumber('--rate', raw.rate, 0.01, 1000, 'ticks per second'),
     chaos: raw.chaos === undefined ? 0 : parseNumber('--chaos', raw.chaos, 0, 1000, 'faults per second'),
     keys: raw.keys === undefined ? 3 : parseInteger('--keys', raw.keys, 1, 20),
     durationMs:
       raw.duration === undefined
         ? undefined
-        : Math.round(parseNumber('--duration', raw.duration, 0.001, 31 * 24 * 3600, 'a number of seconds') * 1000),
+        : Math.round(
+            parseNumber('--duration', raw.duration, 0.001, 31 * 24 * 3600, 'a number of seconds') * 1000,
+          ),
   };
 }
 
@@ -55,7 +60,8 @@ export async function runSimulate(config: SimulateConfig, io: CliIo): Promise<nu
   const out = (line: string): void => {
     io.stdout.write(`${line}\n`);
   };
-  const instruments = config.instrumentsFile === undefined ? undefined : await loadInstrumentsFile(config.instrumentsFile);
+  const instruments =
+    config.instrumentsFile === undefined ? undefined : await loadInstrumentsFile(config.instrumentsFile);
   const host = createSimHost({
     keys: config.keys,
     seed: config.seed,
@@ -66,15 +72,22 @@ export async function runSimulate(config: SimulateConfig, io: CliIo): Promise<nu
   });
   const stop = new StopRequest();
   const removeSignals = io.onStopSignal((signal) => stop.request(signal));
-  const timer = config.durationMs === undefined ? undefined : setTimeout(() => stop.request('duration'), config.durationMs);
+  const timer =
+    config.durationMs === undefined
+      ? undefined
+      : setTimeout(() => stop.request('duration'), config.durationMs);
   try {
     await host.simulator.start({ port: config.port, host: config.host });
   } catch (error) {
     removeSignals();
     clearTimeout(timer);
     const code = (error as NodeJS.ErrnoException).code;
-    io.stderr.write(`kiteticker: error: cannot listen on ${config.host}:${config.port}: ${code ?? (error as Error).message}\n`);
-    return code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL' ? ExitCode.Usage : exitCodeOf(error);
+    io.stderr.write(
+      `kiteticker: error: cannot listen on ${config.host}:${config.port}: ${code ?? (error as Error).message}\n`,
+    );
+    return code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL'
+      ? ExitCode.Usage
+      : exitCodeOf(error);
   }
   const url = host.simulator.url;
   const first = host.keys[0]!;
@@ -84,7 +97,9 @@ export async function runSimulate(config: SimulateConfig, io: CliIo): Promise<nu
   );
   out('  test credentials (api_key  access_token):');
   for (const k of host.keys) out(`    ${k.apiKey}  ${k.accessToken}`);
-  out(`  try: KITE_API_KEY=${first.apiKey} KITE_ACCESS_TOKEN=${first.accessToken} kiteticker stream --url ${url} 256265 408065`);
+  out(
+    `  try: KITE_API_KEY=${first.apiKey} KITE_ACCESS_TOKEN=${first.accessToken} kiteticker stream --url ${url} 256265 408065`,
+  );
   out('Ctrl-C to stop');
   await stop.promise;
   removeSignals();

@@ -2,10 +2,11 @@
  * `kiteticker stream` (and the streaming half of `record`): connect, subscribe, show or print ticks,
  * export metrics, stop on Ctrl-C/SIGTERM/--duration/closed pipe, then print a summary to stderr.
  */
+
+import type { StatusEvent } from '../../connection/types.js';
 import { ErrorCode, KiteTickerError, redact } from '../../errors.js';
 import { InstrumentIndex } from '../../instruments/index.js';
 import { silentLogger } from '../../logger.js';
-import type { StatusEvent } from '../../connection/types.js';
 import type { OrderUpdate, Tick } from '../../protocol/types.js';
 import { createStderrLogger } from '../cli-logger.js';
 import { type ApiKeyCredential, secretsOf } from '../credentials.js';
@@ -19,8 +20,8 @@ import { type MetricsServer, renderPrometheus, startMetricsServer } from '../pro
 import { RecordKind } from '../recording.js';
 import { RecordingWriter } from '../recording-writer.js';
 import { pickDefaultSet, resolveInstrumentArgs, type SelectableInstrument } from '../selection.js';
-import { createSimHost, type SimHost } from '../sim-host.js';
 import { StreamSession } from '../session.js';
+import { createSimHost, type SimHost } from '../sim-host.js';
 import type { CliStatsSnapshot } from '../snapshot.js';
 import { RateTracker } from '../snapshot.js';
 import type { StreamConfig } from '../stream-config.js';
@@ -131,7 +132,9 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
         mode: config.mode,
         sources: keys.map((k) => k.id),
         instruments: tokens.length,
-        quoteSymbols: tokens.slice(0, config.quotes).map((t) => ({ token: t, symbol: index?.symbolOf(t) ?? String(t) })),
+        quoteSymbols: tokens
+          .slice(0, config.quotes)
+          .map((t) => ({ token: t, symbol: index?.symbolOf(t) ?? String(t) })),
       }).catch((error: NodeJS.ErrnoException) => {
         throw new UsageError(`--out: cannot write ${record.path}: ${error.code ?? error.message}`);
       });
@@ -156,12 +159,14 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     cleanups.push(() => manager.stop());
 
     // 2. Outputs.
-    const quoteRows: QuoteRow[] = tokens.slice(0, config.format === 'view' ? config.quotes : 0).map((token) => ({
-      token,
-      symbol: index?.symbolOf(token) ?? String(token),
-      tick: undefined,
-      receivedAt: undefined,
-    }));
+    const quoteRows: QuoteRow[] = tokens
+      .slice(0, config.format === 'view' ? config.quotes : 0)
+      .map((token) => ({
+        token,
+        symbol: index?.symbolOf(token) ?? String(token),
+        tick: undefined,
+        receivedAt: undefined,
+      }));
     const rowByToken = new Map(quoteRows.map((r) => [r.token, r]));
     if (config.format === 'ndjson') {
       output = new OutputSink(io.stdout, { onClosed: () => stop.request('output closed') });
@@ -192,12 +197,18 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     };
     manager.on('status', (event: StatusEvent, apiKeyId: string, connectionIndex: number) => {
       if (event.status === 'auth_failed') {
-        report(`${apiKeyId} #${connectionIndex}: authentication refused (HTTP ${event.httpStatus}); check the access token`);
+        // The 'error' event already says so on stderr; the view has no stderr, so it gets a notice.
+        if (view)
+          report(
+            `${apiKeyId} #${connectionIndex}: authentication refused (HTTP ${event.httpStatus}); check the access token`,
+          );
       } else if (event.status === 'reconnecting' && config.verbose) {
         report(`${apiKeyId} #${connectionIndex}: reconnecting (attempt ${event.attempt}): ${event.reason}`);
       }
     });
-    manager.on('serverError', (message: string, apiKeyId: string) => report(`${apiKeyId}: server error: ${message}`));
+    manager.on('serverError', (message: string, apiKeyId: string) =>
+      report(`${apiKeyId}: server error: ${message}`),
+    );
     manager.on('error', (error: Error, apiKeyId: string | undefined) =>
       report(`${apiKeyId ?? 'manager'}: ${error.message}`),
     );
@@ -205,9 +216,14 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     if (config.metricsPort !== undefined) {
       const s = session;
       metrics = await startMetricsServer(config.metricsPort, () =>
-        renderPrometheus(s.snapshot(), { outputDrops: output?.droppedBatches ?? 0, ...(recorder ? { recordDrops: recorder.dropped } : {}) }),
+        renderPrometheus(s.snapshot(), {
+          outputDrops: output?.droppedBatches ?? 0,
+          ...(recorder ? { recordDrops: recorder.dropped } : {}),
+        }),
       ).catch((error: NodeJS.ErrnoException) => {
-        throw new UsageError(`--metrics-port ${config.metricsPort}: cannot listen: ${error.code ?? error.message}`);
+        throw new UsageError(
+          `--metrics-port ${config.metricsPort}: cannot listen: ${error.code ?? error.message}`,
+        );
       });
       const m = metrics;
       cleanups.push(() => m.close());
@@ -232,7 +248,11 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
       view = new LiveView(io.stdout, (size) => {
         const snapshot = s.snapshot();
         rates.update(snapshot);
-        const extra = [metricsLine, writer ? `recording to ${writer.path}: ${writer.records} frames` : undefined, notice]
+        const extra = [
+          metricsLine,
+          writer ? `recording to ${writer.path}: ${writer.records} frames` : undefined,
+          notice,
+        ]
           .filter((x) => x !== undefined)
           .join(' · ');
         return renderView(
@@ -249,14 +269,17 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
       });
       view.start();
     } else {
-      say(`kiteticker: ${endpoint}, ${keys.length} key${keys.length === 1 ? '' : 's'}, ${tokens.length} instruments, mode ${config.mode}`);
+      say(
+        `kiteticker: ${endpoint}, ${keys.length} key${keys.length === 1 ? '' : 's'}, ${tokens.length} instruments, mode ${config.mode}`,
+      );
       if (metricsLine) say(`kiteticker: ${metricsLine}`);
       if (writer) say(`kiteticker: recording to ${writer.path}`);
     }
 
     // 3. Run until asked to stop; a stop request during start-up wins over start-up.
     startedAt = Date.now();
-    if (config.durationMs !== undefined) durationTimer = setTimeout(() => stop.request('duration'), config.durationMs);
+    if (config.durationMs !== undefined)
+      durationTimer = setTimeout(() => stop.request('duration'), config.durationMs);
     const started = session.start(tokens).then(
       () => undefined,
       (error: unknown) => error,
@@ -302,7 +325,16 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
           outputDrops: output?.droppedBatches ?? 0,
           ...(natsDropped ? { natsDrops: natsDropped() } : {}),
           ...(stop.reason ? { reason: stop.reason } : {}),
-          ...(writer ? { recorded: { records: writer.records, bytes: writer.bytes, dropped: writer.dropped, path: writer.path } } : {}),
+          ...(writer
+            ? {
+                recorded: {
+                  records: writer.records,
+                  bytes: writer.bytes,
+                  dropped: writer.dropped,
+                  path: writer.path,
+                },
+              }
+            : {}),
         }),
         secrets,
       ),
