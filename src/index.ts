@@ -9,3 +9,4 @@ export * from './stream/index.js';
 export * from './connection/index.js';
 export * from './manager/index.js';
 export * from './multi/index.js';
+export * from './instruments/index.js';

@@ -23,6 +23,18 @@ function version(): string {
   }
 }
 
+const ENV_HELP = `
+Credentials (first match wins; none = the built-in simulator):
+  --keys-file FILE                          [{"id","apiKey","accessToken"}, ...]
+  KITE_API_KEY_1, KITE_ACCESS_TOKEN_1, ...  several keys (optional KITE_API_KEY_ID_N names them)
+  KITE_API_KEY, KITE_ACCESS_TOKEN           one key
+
+Examples:
+  kiteticker stream                                  # simulator, 500 instruments, live view
+  kiteticker stream -n 27000 --format ndjson -d 10   # 27,000 instruments over 3 simulated keys
+  kiteticker stream -i instruments.csv NSE:INFY NFO:NIFTY24DEC24000CE -m full
+  kiteticker stream --metrics-port 9464              # Prometheus at http://127.0.0.1:9464/metrics`;
+
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** Options shared by `stream` and `record`. */
@@ -96,10 +108,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           'auto, view, ndjson or none (default: auto = view on a terminal, else ndjson)',
         ),
       ),
-  ).action(async (args: string[], opts: RawStreamOptions) => {
-    const config = resolveStreamConfig(args, opts, io.env, isTty, 'ndjson');
-    exitCode = await runStream(config, io);
-  });
+  )
+    .addHelpText('after', ENV_HELP)
+    .action(async (args: string[], opts: RawStreamOptions) => {
+      const config = resolveStreamConfig(args, opts, io.env, isTty, 'ndjson');
+      exitCode = await runStream(config, io);
+    });
 
   addStreamOptions(
     program
@@ -112,10 +126,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           'auto, view, ndjson or none (default: auto = view on a terminal, else none)',
         ),
       ),
-  ).action(async (args: string[], opts: RawStreamOptions & { out: string }) => {
-    const config = resolveStreamConfig(args, opts, io.env, isTty, 'none');
-    exitCode = await runStream(config, io, { path: opts.out });
-  });
+  )
+    .addHelpText('after', ENV_HELP)
+    .action(async (args: string[], opts: RawStreamOptions & { out: string }) => {
+      const config = resolveStreamConfig(args, opts, io.env, isTty, 'none');
+      exitCode = await runStream(config, io, { path: opts.out });
+    });
 
   program
     .command('replay')

@@ -115,7 +115,7 @@ export function renderView(state: ViewState, size: ViewSize): string[] {
   const connRows: string[][] = [];
   for (const key of snapshot.apiKeys) {
     if (key.connections.length === 0)
-      connRows.push([key.apiKeyId, '-', 'no connections', '0', '0.0', '0', '0', '-']);
+      connRows.push([key.apiKeyId, '-', `${key.state}, no connections`, '0', '0.0', '0', '0', '-']);
     for (const c of key.connections) {
       connRows.push([
         key.apiKeyId,

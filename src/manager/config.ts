@@ -2,6 +2,7 @@
  * Manager defaults in one place, and validation that names the bad option. Reconnect settings are
  * passed through to each connection, which validates them itself.
  */
+import { resolveReconnectPolicy, validateAccessToken as validateTickerToken } from '../connection/options.js';
 import { InvalidArgumentError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { DEFAULT_KITE_URL, isMode, KITE_LIMITS } from '../protocol/constants.js';
@@ -66,9 +67,9 @@ export function validateCredentials(apiKey: unknown, accessToken: unknown): void
 }
 
 export function validateAccessToken(accessToken: unknown): void {
-  if (typeof accessToken !== 'string' || accessToken.length === 0) {
-    throw new InvalidArgumentError('accessToken must be a non-empty string');
-  }
+  // The connection's rule (non-empty, no whitespace), checked before anything is stored: a token the
+  // connections would refuse must never become the one new sockets are opened with.
+  validateTickerToken(accessToken);
 }
 
 /** Applies defaults and validates; throws InvalidArgumentError naming the first bad option. */
@@ -99,6 +100,8 @@ export function resolveManagerConfig(
   if (typeof c.reconnect !== 'object' || c.reconnect === null) {
     throw new InvalidArgumentError(`reconnect must be an object, got ${describe(c.reconnect)}`);
   }
+  // Each field too, now rather than at the first connect.
+  resolveReconnectPolicy(c.reconnect);
   if (typeof c.url !== 'string' || !/^wss?:\/\/[^\s]+$/.test(c.url)) {
     throw new InvalidArgumentError(`url must be a ws:// or wss:// URL, got ${describe(c.url)}`);
   }

@@ -234,7 +234,8 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
     return this.#enqueue(async () => {
       this.#assertOpen();
       const valid = validateTokens(tokens);
-      const wanted = mode ?? this.config.defaultMode;
+      // Only an absent mode means the default: null is a bad mode here, as in the ticker and the multi-manager.
+      const wanted = mode === undefined ? this.config.defaultMode : mode;
       if (!isMode(wanted)) {
         throw new InvalidArgumentError(`mode must be 'ltp', 'quote' or 'full', got ${String(wanted)}`);
       }

@@ -275,8 +275,9 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
       throw new InvalidArgumentError('accessToken must be a non-empty string');
     }
     if (this.#state === 'stopped') throw closedError(NAME);
-    slot.accessToken = accessToken;
+    // The pool validates first (and throws before storing anything): a refused token is never kept.
     slot.manager.updateAccessToken(accessToken);
+    slot.accessToken = accessToken;
     if (this.#state !== 'running' || !slot.startFailed) return;
     await this.#serial(async () => {
       if (this.#state !== 'running' || !slot.startFailed) return;

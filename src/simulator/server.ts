@@ -54,6 +54,11 @@ const BLAST_HIGH_WATER = 4 * 1024 * 1024;
 const BLAST_MAX_INFLIGHT = 64;
 /** Distinct pre-encoded frames per connection in blast mode (they are cycled). */
 const BLAST_MAX_FRAMES = 64;
+/**
+ * A socket with more than this queued (a client that stopped reading) gets no tick frames until it
+ * drains: ticks are snapshots, so skipping them loses nothing but keeps server memory bounded.
+ */
+const SLOW_CLIENT_BYTES = 8 * 1024 * 1024;
 /** Largest client command accepted (3000 tokens of JSON are ~30 KB). */
 const MAX_COMMAND_BYTES = 1024 * 1024;
 
@@ -629,6 +634,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
     let n = 0;
     for (const conn of this.#connections.values()) {
       if (this.#blastPacketsPerFrame > 0 || !this.#canSend(conn, now)) continue;
+      if (conn.ws.bufferedAmount > SLOW_CLIENT_BYTES) continue;
       let b = this.#builderPool[n];
       if (!b) {
         b = new FrameBuilder();

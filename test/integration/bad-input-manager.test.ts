@@ -17,7 +17,9 @@ let universe: number[];
 let held: number[];
 
 function distribution(m: KiteTickerManager): string {
-  return JSON.stringify([...m.getSymbolDistribution()].map(([i, s]) => [i, [...s].sort((a, b) => a[0] - b[0])]));
+  return JSON.stringify(
+    [...m.getSymbolDistribution()].map(([i, s]) => [i, [...s].sort((a, b) => a[0] - b[0])]),
+  );
 }
 
 async function expectUnchanged(calls: () => Promise<void>): Promise<void> {
@@ -44,7 +46,8 @@ beforeAll(async () => {
   await manager.start();
   await manager.subscribeSymbols(held, 'ltp');
   const deadline = Date.now() + 5000;
-  while (sim.connections().reduce((n, c) => n + c.subscriptions.size, 0) < 30 && Date.now() < deadline) await settle(20);
+  while (sim.connections().reduce((n, c) => n + c.subscriptions.size, 0) < 30 && Date.now() < deadline)
+    await settle(20);
 });
 
 afterAll(async () => {
@@ -57,7 +60,9 @@ describe('bad input (key manager)', () => {
     await expectUnchanged(async () => {
       for (const [name, bad] of BAD_TOKENS) {
         const list = [universe[40]!, bad] as number[];
-        expect(await codeOf(() => manager.subscribeSymbols(list, 'quote')), name).toBe(ErrorCode.InvalidToken);
+        expect(await codeOf(() => manager.subscribeSymbols(list, 'quote')), name).toBe(
+          ErrorCode.InvalidToken,
+        );
         expect(await codeOf(() => manager.unsubscribeSymbols([held[0]!, bad] as number[])), name).toBe(
           ErrorCode.InvalidToken,
         );
@@ -65,7 +70,9 @@ describe('bad input (key manager)', () => {
           ErrorCode.InvalidToken,
         );
       }
-      expect(await codeOf(() => manager.subscribeSymbols('1' as unknown as number[]))).toBe(ErrorCode.InvalidArgument);
+      expect(await codeOf(() => manager.subscribeSymbols('1' as unknown as number[]))).toBe(
+        ErrorCode.InvalidArgument,
+      );
     });
   });
 
@@ -76,7 +83,9 @@ describe('bad input (key manager)', () => {
         expect(await codeOf(() => manager.subscribeSymbols([universe[41]!], m)), String(mode)).toBe(
           ErrorCode.InvalidArgument,
         );
-        expect(await codeOf(() => manager.changeMode(held.slice(0, 2), m)), String(mode)).toBe(ErrorCode.InvalidArgument);
+        expect(await codeOf(() => manager.changeMode(held.slice(0, 2), m)), String(mode)).toBe(
+          ErrorCode.InvalidArgument,
+        );
       }
     });
   });
@@ -89,13 +98,44 @@ describe('bad input (key manager)', () => {
 
   it('bad input - bad access tokens and channel indexes are refused, the pool keeps working', async () => {
     await expectUnchanged(async () => {
-      for (const token of ['', undefined, 7]) {
+      for (const token of ['', undefined, 7, 'sim token']) {
         expect(await codeOf(() => manager.updateAccessToken(token as string)), String(token)).toBe(
           ErrorCode.InvalidArgument,
         );
       }
-      for (const index of [2, 3, -1, 0.5, Number.NaN]) expect(manager.getChannel(index), String(index)).toBeUndefined();
+      for (const index of [2, 3, -1, 0.5, Number.NaN])
+        expect(manager.getChannel(index), String(index)).toBeUndefined();
     });
+  });
+
+  it('bad input - a refused token update leaves the key able to open new sockets', async () => {
+    const m = new KiteTickerManager('sim_key_2', 'sim_token_2', {
+      url: sim.url,
+      maxConnections: 2,
+      maxSymbolsPerConnection: 5,
+    });
+    try {
+      await m.start();
+      await m.subscribeSymbols(universe.slice(250, 253));
+      for (const bad of ['sim token', ' sim_token_2', 'sim_token_2\t']) {
+        expect(
+          codeOfSync(() => m.updateAccessToken(bad)),
+          JSON.stringify(bad),
+        ).toBe(ErrorCode.InvalidArgument);
+      }
+      // Needs the second socket, which must be opened with the token still valid (sim_token_2).
+      expect(await codeOf(() => m.subscribeSymbols(universe.slice(253, 258)))).toBe('none');
+      const held = () =>
+        sim
+          .connections()
+          .filter((c) => c.apiKey === 'sim_key_2')
+          .reduce((n, c) => n + c.subscriptions.size, 0);
+      const deadline = Date.now() + 5000;
+      while (held() < 8 && Date.now() < deadline) await settle(20);
+      expect(held()).toBe(8);
+    } finally {
+      await m.stop();
+    }
   });
 
   it('bad input - bad constructor options are refused at construction with ERR_INVALID_ARGUMENT', () => {
@@ -114,9 +154,15 @@ describe('bad input (key manager)', () => {
       ['bad overflow', 'k', 't', { overflow: 'block' as 'drop-oldest' }],
       ['bad logger', 'k', 't', { logger: {} as never }],
       ['reconnect not an object', 'k', 't', { reconnect: 5 as never }],
+      ['negative reconnect delay', 'k', 't', { reconnect: { initialDelayMs: -1 } }],
+      ['bad jitter', 'k', 't', { reconnect: { jitter: 'half' as 'full' } }],
+      ['token with a space', 'k', 't t', {}],
     ];
     for (const [name, apiKey, token, options] of cases) {
-      expect(codeOfSync(() => new KiteTickerManager(apiKey, token, options)), name).toBe(ErrorCode.InvalidArgument);
+      expect(
+        codeOfSync(() => new KiteTickerManager(apiKey, token, options)),
+        name,
+      ).toBe(ErrorCode.InvalidArgument);
     }
   });
 

@@ -145,9 +145,9 @@ describe('bad input (multi-key manager)', () => {
     });
   });
 
-  it('bad input - an empty or non-string access token is refused with ERR_INVALID_ARGUMENT', async () => {
+  it('bad input - an empty, non-string or whitespace access token is refused with ERR_INVALID_ARGUMENT', async () => {
     await expectUnchanged(async () => {
-      for (const token of ['', undefined, null, 42]) {
+      for (const token of ['', undefined, null, 42, 'tok a', 'tok\n']) {
         expect(await codeOf(() => manager.updateAccessToken('a', token as string)), String(token)).toBe(
           ErrorCode.InvalidArgument,
         );

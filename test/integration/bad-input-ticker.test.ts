@@ -3,9 +3,9 @@
  * stable codes, the desired state (subscriptions()) unchanged, and nothing sent to the server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src/errors.js';
 import { KiteTicker } from '../../src/connection/index.js';
 import type { KiteTickerOptions } from '../../src/connection/types.js';
+import { ErrorCode } from '../../src/errors.js';
 import type { Mode } from '../../src/protocol/constants.js';
 import { KiteSimulator } from '../../src/simulator/index.js';
 import { BAD_MODES, BAD_TOKENS, codeOf, codeOfSync, serverTruth, settle } from '../soak/bad-input.js';
@@ -47,11 +47,18 @@ describe('bad input (ticker)', () => {
     await expectUnchanged(() => {
       for (const [name, bad] of BAD_TOKENS) {
         const list = [universe[20]!, bad] as number[];
-        expect(codeOfSync(() => ticker.subscribe(list, 'full')), name).toBe(ErrorCode.InvalidToken);
-        expect(codeOfSync(() => ticker.unsubscribe([universe[0]!, bad] as number[])), name).toBe(ErrorCode.InvalidToken);
-        expect(codeOfSync(() => ticker.setMode('ltp', [universe[0]!, bad] as number[])), name).toBe(
-          ErrorCode.InvalidToken,
-        );
+        expect(
+          codeOfSync(() => ticker.subscribe(list, 'full')),
+          name,
+        ).toBe(ErrorCode.InvalidToken);
+        expect(
+          codeOfSync(() => ticker.unsubscribe([universe[0]!, bad] as number[])),
+          name,
+        ).toBe(ErrorCode.InvalidToken);
+        expect(
+          codeOfSync(() => ticker.setMode('ltp', [universe[0]!, bad] as number[])),
+          name,
+        ).toBe(ErrorCode.InvalidToken);
       }
     });
   });
@@ -59,12 +66,14 @@ describe('bad input (ticker)', () => {
   it('bad input - unknown modes are refused with ERR_INVALID_ARGUMENT and nothing is sent', async () => {
     await expectUnchanged(() => {
       for (const mode of BAD_MODES.filter((m) => m !== undefined)) {
-        expect(codeOfSync(() => ticker.subscribe([universe[21]!], mode as Mode)), String(mode)).toBe(
-          ErrorCode.InvalidArgument,
-        );
-        expect(codeOfSync(() => ticker.setMode(mode as Mode, [universe[0]!])), String(mode)).toBe(
-          ErrorCode.InvalidArgument,
-        );
+        expect(
+          codeOfSync(() => ticker.subscribe([universe[21]!], mode as Mode)),
+          String(mode),
+        ).toBe(ErrorCode.InvalidArgument);
+        expect(
+          codeOfSync(() => ticker.setMode(mode as Mode, [universe[0]!])),
+          String(mode),
+        ).toBe(ErrorCode.InvalidArgument);
       }
     });
   });
@@ -72,9 +81,10 @@ describe('bad input (ticker)', () => {
   it('bad input - a bad access token is refused and the old one stays in use', async () => {
     await expectUnchanged(() => {
       for (const token of ['', undefined, 5]) {
-        expect(codeOfSync(() => ticker.updateAccessToken(token as string)), String(token)).toBe(
-          ErrorCode.InvalidArgument,
-        );
+        expect(
+          codeOfSync(() => ticker.updateAccessToken(token as string)),
+          String(token),
+        ).toBe(ErrorCode.InvalidArgument);
       }
     });
     const reconnects = ticker.stats().reconnects;
@@ -100,7 +110,11 @@ describe('bad input (ticker)', () => {
       ['negative delay', { ...ok, reconnect: { initialDelayMs: -5 } }],
       ['bad logger', { ...ok, logger: { info() {} } as never }],
     ];
-    for (const [name, options] of cases) expect(codeOfSync(() => new KiteTicker(options)), name).toBe(ErrorCode.InvalidArgument);
+    for (const [name, options] of cases)
+      expect(
+        codeOfSync(() => new KiteTicker(options)),
+        name,
+      ).toBe(ErrorCode.InvalidArgument);
   });
 
   it('bad input - after close(), connect and subscribe are refused with ERR_CLOSED', async () => {

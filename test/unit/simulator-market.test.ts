@@ -1,10 +1,15 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../../src/errors.js';
 import { parseInstrumentsCsv } from '../../src/instruments/index.js';
 import { DIVISOR_BY_SEGMENT, type Mode } from '../../src/protocol/constants.js';
 import { decodeFrame } from '../../src/protocol/decode.js';
 import type { FullTick, IndexTick, Tick } from '../../src/protocol/types.js';
 import { FrameBuilder } from '../../src/simulator/frames.js';
 import { Market } from '../../src/simulator/market.js';
+import { KiteSimulator } from '../../src/simulator/server.js';
 import { generateUniverse } from '../../src/simulator/universe.js';
 
 const START = 1_700_000_000;
@@ -200,5 +205,49 @@ describe('simulator market', () => {
     expect(frames.map((f) => f.readUInt16BE(0))).toEqual([65_535, 4_465]);
     expect(decodeFrame(frames[1]!)).toHaveLength(4_465);
     expect(b.take()).toEqual([]);
+  });
+});
+
+describe('simulator options', () => {
+  const mocks = resolve(
+    dirname(fileURLToPath(import.meta.url)),
+    '../../../shared/fixtures/kiteconnect-mocks',
+  );
+  const csv = resolve(mocks, 'instruments_all.csv');
+
+  it('simulator - bad options get a typed InvalidArgumentError', () => {
+    expect(() => new KiteSimulator({ universeSize: 10, heartbeatIntervalMs: 0 })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => new KiteSimulator({ universeSize: 10, maxConnectionsPerKey: 1.5 })).toThrow(
+      /maxConnectionsPerKey/,
+    );
+    expect(() => new KiteSimulator({ universeSize: 10, ticksPerSecond: -1 })).toThrow(/ticksPerSecond/);
+    expect(() => new KiteSimulator({ universeSize: 10, blast: { packetsPerFrame: 0 } })).toThrow(
+      /packetsPerFrame/,
+    );
+    expect(() => new KiteSimulator({ universeSize: 0 })).toThrow(/universeSize/);
+    expect(() => new KiteSimulator({ seed: 1.5, universeSize: 10 })).toThrow(/seed/);
+  });
+
+  it('simulator - url before start throws ERR_NOT_STARTED; snapshot works without starting', () => {
+    const sim = new KiteSimulator({ universeSize: 10 });
+    expect(() => sim.url).toThrow(expect.objectContaining({ code: 'ERR_NOT_STARTED' }));
+    expect(sim.port).toBe(0);
+    expect(sim.snapshot(256265, 'quote')).toMatchObject({
+      instrument_token: 256265,
+      mode: 'quote',
+      tradable: false,
+    });
+    expect(sim.snapshot(1)).toBeUndefined();
+    expect(sim.instruments()).toHaveLength(10);
+  });
+
+  it.skipIf(!existsSync(csv))('simulator - loads a Kite instruments CSV as its universe', () => {
+    const sim = new KiteSimulator({ instrumentsCsv: csv });
+    expect(sim.instruments()).toHaveLength(99);
+    const t = sim.snapshot(3813889, 'full') as FullTick;
+    expect(t.last_price).toBeGreaterThan(0);
+    expect(t.depth.sell[0]!.price).toBeGreaterThan(t.depth.buy[0]!.price);
   });
 });

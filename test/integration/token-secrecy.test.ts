@@ -1,0 +1,252 @@
+/**
+ * Token secrecy: with a recognisable access token, every log line (a recording logger, the library's and
+ * the simulator's), every error (message, stack, cause), every status event, every stats object and the
+ * CLI's stdout/stderr are captured during short chaos runs that include revoked and rotated tokens.
+ * The token never appears in any of them.
+ */
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KiteTicker } from '../../src/connection/index.js';
+import type { Logger } from '../../src/logger.js';
+import type { MultiApiKiteTickerManager } from '../../src/multi/index.js';
+import { KiteSimulator } from '../../src/simulator/index.js';
+import { runSoak } from '../soak/harness.js';
+
+const SECRET = 'SECRET-TOKEN-zq81x';
+/** Distinctive enough that a fragment (a truncated or encoded token) is caught too. */
+const NEEDLES = [
+  SECRET,
+  'zq81x',
+  encodeURIComponent(SECRET),
+  Buffer.from(SECRET).toString('base64').slice(0, 16),
+];
+
+/** Everything an operator could see, as text. Errors are expanded (message, stack, code, cause chain). */
+class Capture {
+  readonly lines: string[] = [];
+
+  add(label: string, value: unknown): void {
+    this.lines.push(`${label} ${render(value)}`);
+  }
+
+  logger(label: string): Logger {
+    const at =
+      (level: string) =>
+      (obj: object | string, msg?: string): void =>
+        this.add(`${label}.${level}`, { obj, msg });
+    return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  }
+
+  leaks(): string[] {
+    return this.lines.filter((line) => NEEDLES.some((n) => line.includes(n)));
+  }
+}
+
+function render(value: unknown): string {
+  const seen = new WeakSet<object>();
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'bigint') return v.toString();
+    if (v instanceof Error) {
+      const e = v as Error & { code?: unknown; cause?: unknown };
+      return {
+        name: e.name,
+        message: e.message,
+        stack: e.stack,
+        code: e.code,
+        cause: e.cause,
+        str: String(e),
+      };
+    }
+    if (v instanceof Map) return [...v];
+    if (v instanceof Set) return [...v];
+    if (typeof v === 'object' && v !== null) {
+      if (seen.has(v)) return '[circular]';
+      seen.add(v);
+    }
+    return v;
+  });
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+describe('token secrecy', () => {
+  it('token secrecy - the capture would see a token if one leaked (control)', () => {
+    const capture = new Capture();
+    capture.logger('lib').warn({ err: new Error(`bad url ws://h/?access_token=${SECRET}`) }, 'failed');
+    capture.add('stats', { nested: new Map([[1, { token: `x${SECRET}` }]]) });
+    expect(capture.leaks()).toHaveLength(2);
+  });
+
+  it('token secrecy - logs, errors, status events and stats of a chaos run with revoked tokens never show one', async () => {
+    const capture = new Capture();
+    let statsTimer: ReturnType<typeof setInterval> | undefined;
+    let manager: MultiApiKiteTickerManager | undefined;
+    const report = await runSoak({
+      durationMs: 12_000,
+      instruments: 600,
+      keys: 3,
+      seed: 5,
+      meanFaultIntervalMs: 1000,
+      recoveryBoundMs: 10_000,
+      tokenPrefix: SECRET,
+      logger: capture.logger('library'),
+      simulator: { logger: capture.logger('simulator') },
+      onManager: (m) => {
+        manager = m;
+        m.on('status', (event, id, index) => capture.add('status', { event, id, index }));
+        m.on('error', (error, id) => capture.add('error', { error, id }));
+        m.on('serverError', (message, id) => capture.add('serverError', { message, id }));
+        m.on('failover', (event) => capture.add('failover', event));
+        m.on('unplaced', (event) => capture.add('unplaced', event));
+        m.on('recovered', (id) => capture.add('recovered', id));
+        statsTimer = setInterval(() => {
+          capture.add('stats', m.getStats());
+          capture.add('distribution', m.getSymbolDistribution());
+        }, 500);
+      },
+    });
+    clearInterval(statsTimer);
+    capture.add('report', { ...report, finalStats: report.finalStats });
+
+    // Refused calls name the problem, never the value.
+    if (manager) {
+      for (const call of [
+        () => manager!.updateAccessToken('no-such-key', `${SECRET}-x`),
+        () => manager!.updateAccessToken('key1', `${SECRET} with a space`),
+      ]) {
+        try {
+          await call();
+        } catch (error) {
+          capture.add('thrown', error);
+        }
+      }
+    }
+
+    // The run exercised what it claims: revocations, rotations, failures with logs and errors.
+    expect(report.faultsByKind.revoke ?? 0).toBeGreaterThanOrEqual(1);
+    expect(report.tokenRotations).toBeGreaterThanOrEqual(1);
+    expect(capture.lines.filter((l) => l.startsWith('status')).length).toBeGreaterThan(10);
+    expect(capture.lines.some((l) => l.includes('auth_failed'))).toBe(true);
+    expect(capture.lines.filter((l) => l.startsWith('library.')).length).toBeGreaterThan(10);
+    expect(capture.lines.filter((l) => l.startsWith('thrown')).length).toBe(2);
+    expect(capture.leaks()).toEqual([]);
+  }, 60_000);
+
+  it('token secrecy - a ticker refused (403), refused (503) and unreachable reports errors without the token', async () => {
+    const capture = new Capture();
+    const sim = new KiteSimulator({ credentials: { api_s: `${SECRET}-good` }, universeSize: 50 });
+    await sim.start();
+    cleanups.push(() => sim.stop());
+    const url = sim.url;
+    const make = (token: string, target: string) => {
+      const t = new KiteTicker({
+        apiKey: 'api_s',
+        accessToken: token,
+        url: target,
+        connectTimeoutMs: 1000,
+        reconnect: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 20 },
+        logger: capture.logger('ticker'),
+      });
+      t.on('status', (event) => capture.add('status', event));
+      t.on('error', (error) => capture.add('error', error));
+      cleanups.push(() => t.close());
+      return t;
+    };
+    const attempt = async (t: KiteTicker) => {
+      try {
+        await t.connect();
+      } catch (error) {
+        capture.add('rejected', error);
+      }
+      capture.add('stats', t.stats());
+    };
+
+    await attempt(make(`${SECRET}-wrong`, url)); // 403
+    sim.refuseUpgrades(503, 2000);
+    await attempt(make(`${SECRET}-good`, url)); // 503 until retries run out
+    await attempt(make(`${SECRET}-good`, 'ws://127.0.0.1:1')); // nothing listens
+
+    // A live socket, revoked under it, then rotated.
+    const live = make(`${SECRET}-good`, url);
+    await live.connect();
+    sim.revokeToken('api_s');
+    await new Promise((r) => setTimeout(r, 300));
+    sim.setAccessToken('api_s', `${SECRET}-rotated`);
+    live.updateAccessToken(`${SECRET}-rotated`);
+    const deadline = Date.now() + 5000;
+    while (!live.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    expect(live.connected).toBe(true);
+    capture.add('stats', live.stats());
+
+    expect(capture.lines.some((l) => l.startsWith('rejected') && l.includes('ERR_AUTH_FAILED'))).toBe(true);
+    expect(capture.lines.filter((l) => l.startsWith('error')).length).toBeGreaterThanOrEqual(3);
+    expect(capture.leaks()).toEqual([]);
+  }, 30_000);
+
+  it('token secrecy - the CLI prints no token on stdout or stderr, with a revoked and a wrong key', async () => {
+    const sim = new KiteSimulator({
+      credentials: { api_c1: `${SECRET}-cli-1`, api_c2: `${SECRET}-cli-2` },
+      universeSize: 50,
+    });
+    await sim.start();
+    cleanups.push(() => sim.stop());
+    const tokens = sim
+      .instruments()
+      .slice(0, 5)
+      .map((i) => String(i.instrument_token));
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'stream',
+        '--url',
+        sim.url,
+        '--format',
+        'ndjson',
+        '-d',
+        '4',
+        '-v',
+        ...tokens,
+      ],
+      {
+        cwd: process.cwd(),
+        env: {
+          ...process.env,
+          KITE_API_KEY_1: 'api_c1',
+          KITE_ACCESS_TOKEN_1: `${SECRET}-cli-1`,
+          KITE_API_KEY_2: 'api_c2',
+          KITE_ACCESS_TOKEN_2: `${SECRET}-wrong`,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    cleanups.push(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    // Revoke the good key once it streams, so the run also meets a mid-session 403.
+    const revoke = setTimeout(() => sim.revokeToken('api_c1'), 2000);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    clearTimeout(revoke);
+
+    expect(code, stderr).not.toBeNull();
+    expect(stdout.length + stderr.length).toBeGreaterThan(0);
+    expect(stdout.split('\n').some((l) => l.includes('"instrument_token"'))).toBe(true);
+    for (const needle of NEEDLES) {
+      expect(stdout.includes(needle), `stdout contains ${needle}`).toBe(false);
+      expect(stderr.includes(needle), `stderr contains ${needle}`).toBe(false);
+    }
+  }, 30_000);
+});
