@@ -58,7 +58,13 @@ try {
       const client = new BenchChild('clients/ceiling.ts', [kind], {
         nodeFlags: PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
       });
-      client.send({ type: 'run', url: ready.url, tokens: ready.tokens, warmMs: WARM_MS, measureMs: MEASURE_MS });
+      client.send({
+        type: 'run',
+        url: ready.url,
+        tokens: ready.tokens,
+        warmMs: WARM_MS,
+        measureMs: MEASURE_MS,
+      });
       const res = (await client.next('result')) as unknown as { ticks: number; ms: number; cpuMs: number };
       await client.stop();
       samples.get(kind)!.push({ rate: res.ticks / (res.ms / 1000), cpu: res.cpuMs / res.ms });

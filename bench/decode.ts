@@ -150,7 +150,9 @@ function compare(ticksPerCall: number, fns: (() => void)[]): { rates: number[]; 
   const batches = fns.map(calibrate);
   const samples: number[][] = fns.map(() => []);
   for (let r = 0; r < RUNS; r++) {
-    fns.forEach((fn, k) => samples[k]!.push(runOnce(ticksPerCall, batches[k]!, fn)));
+    fns.forEach((fn, k) => {
+      samples[k]!.push(runOnce(ticksPerCall, batches[k]!, fn));
+    });
   }
   const rates = samples.map(median);
   const ratios = samples.slice(1).map((s) => median(s.map((rate, r) => rate / samples[0]![r]!)));

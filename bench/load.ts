@@ -41,8 +41,10 @@ const results: [string, LoadSummary][] = [];
 for (const [label, client] of [
   ['bare `ws`, 9 sockets (floor)', 'bare'],
   ['MultiApiKiteTickerManager, `ticks` event', 'manager'],
+  ['same, pools keeping `latestQuotes` (`latestQuotes: true`)', 'manager-quotes'],
 ] as const) {
-  const nodeFlags = PROFILE_DIR && client === 'manager' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const nodeFlags =
+    PROFILE_DIR && client === 'manager' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const summary = await runLoad({ ...common, client, nodeFlags });
   process.stderr.write(`${label}: cpu ${fmtPct(summary.cpu)}, p99 ${fmtMs(summary.p99)} ms\n`);
   results.push([label, summary]);
@@ -53,7 +55,16 @@ console.log(
 );
 console.log(
   markdownTable(
-    ['client', 'ticks/s delivered', 'client CPU (of one core)', 'p50 (ms)', 'p99 (ms)', 'max (ms)', 'peak RSS (MB)', 'simulator CPU'],
+    [
+      'client',
+      'ticks/s delivered',
+      'client CPU (of one core)',
+      'p50 (ms)',
+      'p99 (ms)',
+      'max (ms)',
+      'peak RSS (MB)',
+      'simulator CPU',
+    ],
     results.map(([label, r]) => [
       label,
       fmtRate(r.deliveredRate),

@@ -55,14 +55,21 @@ async function start(): Promise<void> {
   } else if (kind === 'official') {
     const require = createRequire(import.meta.url);
     const { KiteTicker: Official } = require('kiteconnect') as {
-      KiteTicker: new (p: Record<string, unknown>) => {
+      KiteTicker: new (
+        p: Record<string, unknown>,
+      ) => {
         on(event: string, cb: (...a: never[]) => void): void;
         connect(): void;
         subscribe(t: number[]): void;
         setMode(mode: string, t: number[]): void;
       };
     };
-    const official = new Official({ api_key: API_KEY, access_token: ACCESS_TOKEN, root: `${url}/`, reconnect: false });
+    const official = new Official({
+      api_key: API_KEY,
+      access_token: ACCESS_TOKEN,
+      root: `${url}/`,
+      reconnect: false,
+    });
     await new Promise<void>((resolve) => {
       official.on('connect', () => {
         official.subscribe(tokens);
@@ -73,7 +80,9 @@ async function start(): Promise<void> {
       official.connect();
     });
   } else if (kind === 'bare') {
-    const ws = new WebSocket(`${url}/?api_key=${API_KEY}&access_token=${ACCESS_TOKEN}`, { perMessageDeflate: false });
+    const ws = new WebSocket(`${url}/?api_key=${API_KEY}&access_token=${ACCESS_TOKEN}`, {
+      perMessageDeflate: false,
+    });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary && data.length >= 2) ticks += data.readUInt16BE(0);
     });
@@ -97,6 +106,12 @@ const t0 = performance.now();
 await sleep(run.measureMs);
 const ms = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
-toParent({ type: 'result', ticks: ticks - ticks0, ms, cpuMs: (cpu.user + cpu.system) / 1000, sink: sink % 7 });
+toParent({
+  type: 'result',
+  ticks: ticks - ticks0,
+  ms,
+  cpuMs: (cpu.user + cpu.system) / 1000,
+  sink: sink % 7,
+});
 // Give the IPC message time to leave, then end without a close handshake: the next run starts fresh.
 setTimeout(() => process.exit(0), 50);

@@ -2,6 +2,7 @@
  * One load-benchmark client, in its own process: `load.ts <kind>`, kind one of
  *   manager  MultiApiKiteTickerManager over `keys` keys x `connsPerKey` sockets, a 'ticks' listener that
  *            reads every tick's send stamp (and, optionally, a unified channel read slowly)
+ *   manager-quotes  the same, each key's pool also keeping its latest-quote table (for comparison)
  *   bare     the same number of bare `ws` sockets reading the stamps straight from the frames (the floor)
  * On `{type:'run', ...LoadRun}` it subscribes the tokens in full mode, warms up (sends `{type:'warm'}`),
  * then measures `windows` windows of `windowMs`, each reported as `{type:'window', ...WindowResult}`, ends
@@ -13,8 +14,9 @@
  * manager -> callback.
  */
 import WebSocket from 'ws';
+import { KiteTickerManager } from '../../src/manager/index.js';
 import { MultiApiKiteTickerManager } from '../../src/multi/index.js';
-import type { Tick } from '../../src/protocol/index.js';
+import type { FullTick, Tick } from '../../src/protocol/index.js';
 import { monotonicMs, stampedMs } from '../../src/simulator/index.js';
 import { fromParent, reportErrors, toParent } from '../lib/child.js';
 import { LatencyHistogram } from '../lib/histogram.js';
@@ -29,7 +31,7 @@ let ticks = 0;
 function onTicks(batch: Tick[]): void {
   const now = monotonicMs();
   for (let i = 0; i < batch.length; i++) {
-    const t = batch[i]!;
+    const t = batch[i] as FullTick;
     if (t.mode !== 'full' || !t.tradable) continue;
     const sent = stampedMs((t.last_trade_time?.getTime() ?? 0) / 1000, t.oi);
     hist.record(now - sent);
@@ -55,12 +57,19 @@ let drops = () => 0;
 let channelSize = () => 0;
 const closers: (() => Promise<void> | void)[] = [];
 
-if (kind === 'manager') {
+if (kind === 'manager' || kind === 'manager-quotes') {
   const builder = MultiApiKiteTickerManager.builder()
     .url(run.url)
     .maxConnectionsPerApi(run.connsPerKey)
     .enableFailover(false);
-  for (let k = 0; k < run.keys; k++) builder.addApiKey(`key${k + 1}`, `sim_key_${k + 1}`, `sim_token_${k + 1}`);
+  // Comparison: each key's pool keeping its latest-quote table, as the single-key manager does by default.
+  if (kind === 'manager-quotes')
+    builder.managerFactory(
+      (apiKey, accessToken, config) =>
+        new KiteTickerManager(apiKey, accessToken, { ...config, latestQuotes: true }),
+    );
+  for (let k = 0; k < run.keys; k++)
+    builder.addApiKey(`key${k + 1}`, `sim_key_${k + 1}`, `sim_token_${k + 1}`);
   const manager = builder.build();
   manager.on('ticks', onTicks);
   if (run.slow) {

@@ -19,7 +19,11 @@ export class Flags {
       const eq = arg.indexOf('=');
       const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
       if (name === 'help') {
-        console.log(Object.entries(spec).map(([k, v]) => `  --${k}  ${v}`).join('\n'));
+        console.log(
+          Object.entries(spec)
+            .map(([k, v]) => `  --${k}  ${v}`)
+            .join('\n'),
+        );
         process.exit(0);
       }
       if (!(name in spec)) throw new Error(`unknown flag --${name}; known: ${Object.keys(spec).join(', ')}`);
@@ -38,7 +42,8 @@ export class Flags {
     const raw = this.#values.get(name);
     if (raw === undefined) return fallback;
     const value = Number(raw);
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got ${raw}`);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new Error(`--${name} must be a positive number, got ${raw}`);
     return value;
   }
 
@@ -46,7 +51,8 @@ export class Flags {
     const raw = this.#values.get(name);
     if (raw === undefined) return [...fallback];
     const values = raw.split(',').map(Number);
-    if (values.some((v) => !Number.isFinite(v) || v <= 0)) throw new Error(`--${name} must be a list of positive numbers, got ${raw}`);
+    if (values.some((v) => !Number.isFinite(v) || v <= 0))
+      throw new Error(`--${name} must be a list of positive numbers, got ${raw}`);
     return values;
   }
 

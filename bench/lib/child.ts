@@ -1,10 +1,54 @@
 /**
  * Benchmark child processes: every measured client and every server runs in its own process, so that
  * their CPU is their own (process.cpuUsage) and the official client's module-global state and
- * process.exit cannot touch the harness. Children are TypeScript run through tsx and talk over IPC.
+ * process.exit cannot touch the harness. They talk over IPC.
+ *
+ * Children run as plain JavaScript compiled by tsc (bench/tsconfig.json, into
+ * node_modules/.cache/kiteticker-bench): under tsx every process would carry a loader thread and its
+ * caches (~35 MB of RSS and some CPU) that a real deployment does not have. BENCH_TSX=1 runs them
+ * through tsx instead.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const OUT_DIR = join(ROOT, 'node_modules/.cache/kiteticker-bench');
+const BUILD_INFO = join(OUT_DIR, '.tsbuildinfo');
+const USE_TSX = process.env.BENCH_TSX === '1';
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+let compiled = false;
+
+/** Compiles the children (and the src they import) unless the output is newer than every source. */
+export function ensureCompiled(): void {
+  if (compiled || USE_TSX) return;
+  let built = 0;
+  try {
+    built = statSync(BUILD_INFO).mtimeMs;
+  } catch {
+    // not built yet
+  }
+  if (built < Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'bench')))) {
+    process.stderr.write('compiling benchmark children (tsc -p bench/tsconfig.json)...\n');
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'bench/tsconfig.json')], {
+      stdio: 'inherit',
+    });
+    // Node would otherwise treat these files as CommonJS: package scope lookup stops at node_modules.
+    writeFileSync(join(OUT_DIR, 'package.json'), '{ "type": "module" }\n');
+  }
+  compiled = true;
+}
 
 /** A message a child sends: `{ type, ...fields }`. */
 export interface ChildMessage {
@@ -31,9 +75,10 @@ export class BenchChild {
   constructor(script: string, args: readonly string[], options: SpawnOptions = {}) {
     this.name = `${script} ${args.join(' ')}`;
     this.#timeoutMs = options.timeoutMs ?? 120_000;
-    const path = fileURLToPath(new URL(`../${script}`, import.meta.url));
+    ensureCompiled();
+    const path = USE_TSX ? join(ROOT, 'bench', script) : join(OUT_DIR, 'bench', script.replace(/\.ts$/, '.js'));
     this.#child = fork(path, [...args], {
-      execArgv: ['--import', 'tsx', ...(options.nodeFlags ?? [])],
+      execArgv: [...(USE_TSX ? ['--import', 'tsx'] : []), ...(options.nodeFlags ?? [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.#child.on('message', (m: ChildMessage) => {
@@ -70,7 +115,8 @@ export class BenchChild {
       if (!m) throw new Error(`${this.name}: exited before sending a message`);
     }
     if (m.type === 'error') throw new Error(`${this.name}: ${String(m.message)}`);
-    if (expectType && m.type !== expectType) throw new Error(`${this.name}: expected ${expectType}, got ${m.type}`);
+    if (expectType && m.type !== expectType)
+      throw new Error(`${this.name}: expected ${expectType}, got ${m.type}`);
     return m;
   }
 
@@ -109,7 +155,10 @@ export function fromParent(type: string): Promise<ChildMessage> {
 /** In a child: report a crash to the parent instead of dying silently. */
 export function reportErrors(): void {
   const report = (error: unknown) => {
-    toParent({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    toParent({
+      type: 'error',
+      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
     setTimeout(() => process.exit(1), 100);
   };
   process.on('uncaughtException', report);

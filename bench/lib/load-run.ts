@@ -8,7 +8,7 @@ import type { LoadRun, WindowResult } from './load-types.js';
 import { median } from './stats.js';
 
 export interface LoadScenario {
-  client: 'manager' | 'bare';
+  client: 'manager' | 'manager-quotes' | 'bare';
   /** Ticks per second per instrument (Kite: about 1). */
   rate: number;
   instruments: number;
@@ -45,7 +45,11 @@ export interface LoadSummary {
 
 export async function runLoad(s: LoadScenario): Promise<LoadSummary> {
   const sim = new BenchChild('servers/simulator.ts', [
-    JSON.stringify({ ticksPerSecond: s.rate, stampSendTime: true, universeSize: Math.max(30_000, s.instruments) }),
+    JSON.stringify({
+      ticksPerSecond: s.rate,
+      stampSendTime: true,
+      universeSize: Math.max(30_000, s.instruments),
+    }),
     String(s.instruments),
   ]);
   let client: BenchChild | undefined;

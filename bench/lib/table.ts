@@ -3,7 +3,11 @@
 export type Align = 'left' | 'right';
 
 /** A markdown table; columns are right-aligned except the first (unless `align` says otherwise). */
-export function markdownTable(headers: readonly string[], rows: readonly (readonly string[])[], align?: readonly Align[]): string {
+export function markdownTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  align?: readonly Align[],
+): string {
   const alignOf = (i: number): Align => align?.[i] ?? (i === 0 ? 'left' : 'right');
   const lines = [
     `| ${headers.join(' | ')} |`,

@@ -13,7 +13,11 @@ const code = await runCli(process.argv.slice(2), {
   onStopSignal(handler) {
     const onSignal = (signal: NodeJS.Signals): void => {
       signals++;
-      if (signals > 1) process.exit(130);
+      if (signals > 1) {
+        // Forced: give the cursor back in case the live view hid it.
+        if (process.stdout.isTTY) process.stdout.write('\x1b[?25h\n');
+        process.exit(130);
+      }
       handler(signal);
     };
     process.on('SIGINT', onSignal);

@@ -139,7 +139,13 @@ export function renderView(state: ViewState, size: ViewSize): string[] {
     const qRight = [false, true, true, true, true, true, true];
     const budget = Math.max(0, size.rows - lines.length - 3);
     const shown = state.quotes.slice(0, budget);
-    const qRows = shown.map((q) => quoteCells(q, snapshot.at));
+    let qRows = shown.map((q) => quoteCells(q, snapshot.at));
+    // Bid/ask exist only in full mode; without depth anywhere the columns would be all dashes.
+    if (!shown.some((q) => q.tick !== undefined && 'depth' in q.tick)) {
+      qHeader.splice(4, 2);
+      qRight.splice(4, 2);
+      qRows = qRows.map((r) => [...r.slice(0, 4), ...r.slice(6)]);
+    }
     const qWidths = qHeader.map((h, i) => Math.max(h.length, ...qRows.map((r) => r[i]!.length)));
     lines.push(row(qHeader, qWidths, qRight));
     for (const r of qRows) lines.push(row(r, qWidths, qRight));

@@ -98,6 +98,8 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
   #healthTimer: NodeJS.Timeout | undefined;
   #startedAt = 0;
   #messagesReceived = 0;
+  /** Whether the 'ticks' listener updates `latestQuotes` (option `latestQuotes`). */
+  readonly #keepQuotes: boolean;
 
   /**
    * @param apiKey the Kite Connect API key.
@@ -109,11 +111,15 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
   constructor(apiKey: string, accessToken: string, options: KiteTickerManagerOptions = {}) {
     super();
     validateCredentials(apiKey, accessToken);
-    const { createConnection, orderDedupeSize, ...config } = options;
+    const { createConnection, orderDedupeSize, latestQuotes = true, ...config } = options;
     this.config = Object.freeze(resolveManagerConfig(config));
     if (createConnection !== undefined && typeof createConnection !== 'function') {
       throw new InvalidArgumentError('createConnection must be a function');
     }
+    if (typeof latestQuotes !== 'boolean') {
+      throw new InvalidArgumentError(`latestQuotes must be a boolean, got ${String(latestQuotes)}`);
+    }
+    this.#keepQuotes = latestQuotes;
     const dedupe = orderDedupeSize ?? DEFAULT_ORDER_DEDUPE_SIZE;
     if (!Number.isInteger(dedupe) || dedupe < 1) {
       throw new InvalidArgumentError(`orderDedupeSize must be a whole number >= 1, got ${String(dedupe)}`);
@@ -579,14 +585,14 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
     const index = slot.index;
     const merged = this.#merged;
     const local = slot.broadcaster;
-    const quotes = this.latestQuotes;
+    const quotes = this.#keepQuotes ? this.latestQuotes : undefined;
     const publish = (message: TickerMessage): void => {
       local.publish(message);
       merged.publish(message);
     };
     const onTicks = (ticks: Tick[]): void => {
       this.#messagesReceived++;
-      quotes.update(ticks);
+      quotes?.update(ticks);
       if (local.hasSubscribers || merged.hasSubscribers)
         publish({ type: 'ticks', connectionIndex: index, ticks });
       this.emit('ticks', ticks, index);

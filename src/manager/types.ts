@@ -121,6 +121,13 @@ export interface KiteTickerManagerOptions extends Partial<KiteTickerManagerConfi
   createConnection?: ConnectionFactory;
   /** Order updates remembered to drop the copies Kite sends to each socket of the key. Default 1024. */
   orderDedupeSize?: number;
+  /**
+   * Keep `latestQuotes` current. Default true. The table holds every subscribed instrument's newest
+   * tick, so each tick object lives until its instrument's next tick and is promoted out of V8's young
+   * generation: with 27 000 full-mode instruments that makes the manager cost ~3x the CPU and ~2x the RSS
+   * of delivering the same ticks to events only (BENCHMARKS.md). Set false if nothing reads the table.
+   */
+  latestQuotes?: boolean;
 }
 
 /** Events of a `KiteTickerManager` (typed EventEmitter). `connectionIndex` is 0-based. */

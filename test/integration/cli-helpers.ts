@@ -58,7 +58,11 @@ export function startCli(args: string[], env: Record<string, string> = {}, timeo
       if (check()) return;
       const t = setTimeout(() => {
         child[stream].off('data', onData);
-        reject(new Error(`timed out waiting for ${pattern} on ${stream}; got:\n${stream === 'stdout' ? out : err}`));
+        reject(
+          new Error(
+            `timed out waiting for ${pattern} on ${stream}; got:\n${stream === 'stdout' ? out : err}`,
+          ),
+        );
       }, waitMs);
       const onData = (): void => {
         if (check()) {

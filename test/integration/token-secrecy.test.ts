@@ -85,11 +85,11 @@ describe('token secrecy', () => {
     let statsTimer: ReturnType<typeof setInterval> | undefined;
     let manager: MultiApiKiteTickerManager | undefined;
     const report = await runSoak({
-      durationMs: 12_000,
-      instruments: 600,
+      durationMs: 8_000,
+      instruments: 300,
       keys: 3,
       seed: 5,
-      meanFaultIntervalMs: 1000,
+      meanFaultIntervalMs: 800,
       recoveryBoundMs: 10_000,
       tokenPrefix: SECRET,
       logger: capture.logger('library'),
@@ -141,13 +141,13 @@ describe('token secrecy', () => {
     await sim.start();
     cleanups.push(() => sim.stop());
     const url = sim.url;
-    const make = (token: string, target: string) => {
+    const make = (token: string, target: string, maxAttempts = 2) => {
       const t = new KiteTicker({
         apiKey: 'api_s',
         accessToken: token,
         url: target,
         connectTimeoutMs: 1000,
-        reconnect: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 20 },
+        reconnect: { maxAttempts, initialDelayMs: 10, maxDelayMs: 200 },
         logger: capture.logger('ticker'),
       });
       t.on('status', (event) => capture.add('status', event));
@@ -169,8 +169,8 @@ describe('token secrecy', () => {
     await attempt(make(`${SECRET}-good`, url)); // 503 until retries run out
     await attempt(make(`${SECRET}-good`, 'ws://127.0.0.1:1')); // nothing listens
 
-    // A live socket, revoked under it, then rotated.
-    const live = make(`${SECRET}-good`, url);
+    // A live socket (retrying through what is left of the 503 window), revoked under it, then rotated.
+    const live = make(`${SECRET}-good`, url, Number.POSITIVE_INFINITY);
     await live.connect();
     sim.revokeToken('api_s');
     await new Promise((r) => setTimeout(r, 300));

@@ -205,6 +205,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   // ---- the server
   const ids = Array.from({ length: keys }, (_, i) => `key${i + 1}`);
   const apiKeyOf = new Map(ids.map((id, i) => [id, `soak_api_${i + 1}`]));
+  const idOf = new Map([...apiKeyOf].map(([id, apiKey]) => [apiKey, id]));
   const generation = new Map(ids.map((id) => [id, 0]));
   const tokenOf = (id: string): string => `${prefix}-${id}-${generation.get(id)}`;
   const credentials: Record<string, string> = {};
@@ -343,13 +344,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   sim.on('fault', (fault: SimFault) => {
     if (!recording) return;
     // The event fires before the fault takes effect, so the socket is still listed with its instruments.
-    const hit =
-      fault.connectionId !== undefined
-        ? sim.connections().filter((c) => c.id === fault.connectionId)
-        : fault.apiKey !== undefined
-          ? sim.connections().filter((c) => c.apiKey === fault.apiKey)
-          : undefined;
-    const affected = hit ? hit.flatMap((c) => [...c.subscriptions.keys()]) : tokens;
+    // A socket's fault hits what that socket holds; a key's fault (revoke, refusal) what the manager
+    // placed on that key, sockets up or not; a server-wide one (restart, refusal of all) everything.
+    let affected: number[];
+    if (fault.connectionId !== undefined) {
+      affected = sim
+        .connections()
+        .filter((c) => c.id === fault.connectionId)
+        .flatMap((c) => [...c.subscriptions.keys()]);
+    } else if (fault.apiKey !== undefined) {
+      const sockets = manager.getSymbolDistribution().get(idOf.get(fault.apiKey) ?? '');
+      affected = sockets ? [...sockets.values()].flatMap((subs) => [...subs.keys()]) : [];
+    } else {
+      affected = tokens;
+    }
     const record: FaultRecord = {
       seq: faults.length + 1,
       kind: fault.kind,

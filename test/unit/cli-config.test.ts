@@ -1,17 +1,28 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCredentials, parseKeysFile } from '../../src/cli/credentials.js';
 import { ExitCode, exitCodeOf, UsageError } from '../../src/cli/exit-codes.js';
-import { parseInteger, parseMode, parseNumber, parsePort, parseWsUrl, splitList } from '../../src/cli/parse.js';
+import {
+  parseInteger,
+  parseMode,
+  parseNumber,
+  parsePort,
+  parseWsUrl,
+  splitList,
+} from '../../src/cli/parse.js';
+import { runCli } from '../../src/cli/program.js';
 import { resolveStreamConfig } from '../../src/cli/stream-config.js';
 import { AuthFailedError, InvalidTokenError } from '../../src/errors.js';
 
 describe('cli flag parsing', () => {
   it('cli parse - numbers in range pass, anything else names the flag', () => {
     expect(parseInteger('--n', ' 42 ', 1, 100)).toBe(42);
-    expect(() => parseInteger('--n', '4.5', 1, 100)).toThrow(/--n: expected a whole number from 1 to 100, got "4.5"/);
+    expect(() => parseInteger('--n', '4.5', 1, 100)).toThrow(
+      /--n: expected a whole number from 1 to 100, got "4.5"/,
+    );
     expect(() => parseInteger('--n', '101', 1, 100)).toThrow(UsageError);
     expect(() => parseInteger('--n', '', 1, 100)).toThrow(UsageError);
     expect(parseNumber('--d', '1.5', 0, 10)).toBe(1.5);
@@ -93,7 +104,10 @@ describe('cli credentials', () => {
 
   it('cli credentials - keys file: camelCase or snake_case entries, errors name the entry', async () => {
     expect(
-      parseKeysFile('[{"id":"a","apiKey":"k","accessToken":"t"},{"api_key":"k2","access_token":"t2"}]', 'f.json'),
+      parseKeysFile(
+        '[{"id":"a","apiKey":"k","accessToken":"t"},{"api_key":"k2","access_token":"t2"}]',
+        'f.json',
+      ),
     ).toEqual([
       { id: 'a', apiKey: 'k', accessToken: 't' },
       { id: 'key2', apiKey: 'k2', accessToken: 't2' },
@@ -102,11 +116,16 @@ describe('cli credentials', () => {
     expect(() => parseKeysFile('{}', 'f.json')).toThrow(/non-empty JSON array/);
     expect(() => parseKeysFile('nope', 'f.json')).toThrow(/not valid JSON/);
     expect(() =>
-      parseKeysFile('[{"id":"a","apiKey":"k","accessToken":"t"},{"id":"a","apiKey":"k","accessToken":"t"}]', 'f'),
+      parseKeysFile(
+        '[{"id":"a","apiKey":"k","accessToken":"t"},{"id":"a","apiKey":"k","accessToken":"t"}]',
+        'f',
+      ),
     ).toThrow(/appears twice/);
     const path = join(dir, 'keys.json');
     await writeFile(path, '[{"id":"x","apiKey":"k","accessToken":"t"}]');
-    expect(loadCredentials({ KITE_API_KEY: 'ignored', KITE_ACCESS_TOKEN: 'ignored' }, path).keys[0]!.id).toBe('x');
+    expect(loadCredentials({ KITE_API_KEY: 'ignored', KITE_ACCESS_TOKEN: 'ignored' }, path).keys[0]!.id).toBe(
+      'x',
+    );
     expect(() => loadCredentials({}, join(dir, 'missing.json'))).toThrow(/--keys-file: cannot read .*ENOENT/);
   });
 });
@@ -114,7 +133,13 @@ describe('cli credentials', () => {
 describe('cli stream config', () => {
   it('cli config - defaults: simulator, quote mode, view on a terminal, ndjson when piped', () => {
     const tty = resolveStreamConfig([], {}, {}, true);
-    expect(tty).toMatchObject({ simulator: true, mode: 'quote', format: 'view', instrumentsCount: 500, quotes: 20 });
+    expect(tty).toMatchObject({
+      simulator: true,
+      mode: 'quote',
+      format: 'view',
+      instrumentsCount: 500,
+      quotes: 20,
+    });
     expect(tty.durationMs).toBeUndefined();
     expect(resolveStreamConfig([], {}, {}, false).format).toBe('ndjson');
     expect(resolveStreamConfig([], {}, {}, false, 'none').format).toBe('none');
@@ -122,23 +147,92 @@ describe('cli stream config', () => {
   });
 
   it('cli config - instruments come from arguments and repeated --symbols, in order', () => {
-    const c = resolveStreamConfig(['256265', 'NSE:INFY'], { symbols: ['NSE:TCS,408065', 'NFO:X'] }, {}, false);
+    const c = resolveStreamConfig(
+      ['256265', 'NSE:INFY'],
+      { symbols: ['NSE:TCS,408065', 'NFO:X'] },
+      {},
+      false,
+    );
     expect(c.instrumentSpecs).toEqual(['256265', 'NSE:INFY', 'NSE:TCS', '408065', 'NFO:X']);
   });
 
   it('cli config - capacity is keys x connections x instruments per connection', () => {
     expect(resolveStreamConfig([], { instrumentsCount: '27000' }, {}, false).instrumentsCount).toBe(27000);
-    expect(() => resolveStreamConfig([], { instrumentsCount: '27001' }, {}, false)).toThrow(/from 1 to 27000/);
+    expect(() => resolveStreamConfig([], { instrumentsCount: '27001' }, {}, false)).toThrow(
+      /from 1 to 27000/,
+    );
     expect(() =>
-      resolveStreamConfig([], { instrumentsCount: '10', connectionsPerKey: '1', symbolsPerConnection: '3' }, { KITE_API_KEY: 'k', KITE_ACCESS_TOKEN: 't' }, false),
+      resolveStreamConfig(
+        [],
+        { instrumentsCount: '10', connectionsPerKey: '1', symbolsPerConnection: '3' },
+        { KITE_API_KEY: 'k', KITE_ACCESS_TOKEN: 't' },
+        false,
+      ),
     ).toThrow(/from 1 to 3/);
   });
 
   it('cli config - --url without credentials is a usage error; duration is in seconds', () => {
-    expect(() => resolveStreamConfig([], { url: 'ws://127.0.0.1:9' }, {}, false)).toThrow(/--url needs credentials/);
-    const c = resolveStreamConfig([], { url: 'ws://127.0.0.1:9', duration: '2.5' }, { KITE_API_KEY: 'k', KITE_ACCESS_TOKEN: 't' }, false);
+    expect(() => resolveStreamConfig([], { url: 'ws://127.0.0.1:9' }, {}, false)).toThrow(
+      /--url needs credentials/,
+    );
+    const c = resolveStreamConfig(
+      [],
+      { url: 'ws://127.0.0.1:9', duration: '2.5' },
+      { KITE_API_KEY: 'k', KITE_ACCESS_TOKEN: 't' },
+      false,
+    );
     expect(c).toMatchObject({ simulator: false, url: 'ws://127.0.0.1:9', durationMs: 2500 });
     expect(() => resolveStreamConfig([], { duration: '0' }, {}, false)).toThrow(/--duration/);
     expect(() => resolveStreamConfig([], { format: 'xml' }, {}, false)).toThrow(/--format: expected one of/);
+  });
+});
+
+describe('cli program', () => {
+  const io = () => {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stdout.on('data', (d) => {
+      out += d;
+    });
+    stderr.on('data', (d) => {
+      err += d;
+    });
+    return {
+      io: { stdout, stderr, env: {}, onStopSignal: () => () => undefined },
+      out: () => out,
+      err: () => err,
+    };
+  };
+
+  it('cli program - --help on every command exits 0 and lists its flags', async () => {
+    for (const [cmd, flag] of [
+      ['stream', '--instruments-count'],
+      ['record', '--out'],
+      ['replay', '--speed'],
+      ['simulate', '--chaos'],
+    ] as const) {
+      const t = io();
+      expect(await runCli([cmd, '--help'], t.io)).toBe(0);
+      expect(t.out()).toContain(flag);
+    }
+    const t = io();
+    expect(await runCli(['--help'], t.io)).toBe(0);
+    expect(t.out()).toMatch(/Exit codes: 0 success, 1 runtime failure .*, 2 usage error/);
+  });
+
+  it('cli program - unknown commands, options and missing arguments exit 2', async () => {
+    for (const argv of [
+      ['nope'],
+      ['stream', '--nope'],
+      ['replay'],
+      ['record'],
+      ['simulate', '--port', 'x'],
+    ]) {
+      const t = io();
+      expect(await runCli(argv, t.io), argv.join(' ')).toBe(2);
+      expect(t.err()).toMatch(/error|expected/);
+    }
   });
 });

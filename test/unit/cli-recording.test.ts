@@ -91,7 +91,8 @@ describe('cli recording format', () => {
           ...recs.map((r) => encodeRecord(r.time, r.kind, r.source, r.connection, r.payload)),
         ]);
         const parser = new RecordingParser();
-        const got: { time: number; kind: number; source: number; connection: number; payload: number[] }[] = [];
+        const got: { time: number; kind: number; source: number; connection: number; payload: number[] }[] =
+          [];
         for (const chunk of splitAt(file, cuts)) {
           for (const e of parser.push(chunk)) got.push({ ...e, payload: [...e.payload] });
         }
@@ -143,10 +144,17 @@ describe('cli recording format', () => {
     const bytes = await readFile(path);
     await writeFile(path, Buffer.concat([bytes, Buffer.from([0, 1, 2])]));
     const events: RecordingEvent[] = [];
-    for await (const e of readRecording(path)) events.push(e.type === 'record' ? { ...e, payload: new Uint8Array(e.payload) } : e);
+    for await (const e of readRecording(path))
+      events.push(e.type === 'record' ? { ...e, payload: new Uint8Array(e.payload) } : e);
     expect(events[0]).toEqual({ type: 'header', metadata: meta });
     expect(events[1]).toMatchObject({ type: 'record', time: 10, kind: 0, source: 1, connection: 2 });
-    expect(events[2]).toMatchObject({ type: 'record', time: 11, kind: 1, source: UNKNOWN_SOURCE, connection: UNKNOWN_CONNECTION });
+    expect(events[2]).toMatchObject({
+      type: 'record',
+      time: 11,
+      kind: 1,
+      source: UNKNOWN_SOURCE,
+      connection: UNKNOWN_CONNECTION,
+    });
     expect(events[3]).toEqual({ type: 'end', records: 2, truncatedBytes: 3, corruptOffset: undefined });
   });
 

@@ -1,19 +1,27 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { InstrumentIndex } from '../../src/instruments/index.js';
-import { loadInstrumentsCsv } from '../../src/instruments/index.js';
-import { tickToNdjson, ticksToNdjson } from '../../src/cli/ndjson.js';
+import { ticksToNdjson, tickToNdjson } from '../../src/cli/ndjson.js';
 import { OutputSink } from '../../src/cli/output.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, startMetricsServer } from '../../src/cli/prometheus.js';
-import { pickDefaultSet, resolveInstrumentArgs, type SelectableInstrument, underlyingOf } from '../../src/cli/selection.js';
+import {
+  pickDefaultSet,
+  resolveInstrumentArgs,
+  type SelectableInstrument,
+  underlyingOf,
+} from '../../src/cli/selection.js';
 import { type CliStatsSnapshot, fromMultiStats, RateTracker, totalsOf } from '../../src/cli/snapshot.js';
 import { renderSummary } from '../../src/cli/summary.js';
 import { formatAge, renderView, toAnsiFrame } from '../../src/cli/view.js';
+import { InstrumentIndex, loadInstrumentsCsv } from '../../src/instruments/index.js';
 import type { FullTick, IndexTick } from '../../src/protocol/types.js';
 
 const FIXTURES = new URL('../../../shared/fixtures/kiteconnect-mocks/', import.meta.url);
 
-function snapshot(at: number, ticks: [number, number], overrides: Partial<CliStatsSnapshot> = {}): CliStatsSnapshot {
+function snapshot(
+  at: number,
+  ticks: [number, number],
+  overrides: Partial<CliStatsSnapshot> = {},
+): CliStatsSnapshot {
   const conn = (index: number, t: number) => ({
     index,
     status: 'connected',
@@ -128,7 +136,9 @@ describe('cli live view', () => {
     );
     const text = lines.join('\n');
     expect(lines[0]).toBe('kiteticker stream · test · up 00:01:05');
-    expect(text).toContain('keys 2 · connections 2/2 · instruments 200 · ticks 550 (250/s) · reconnects 1 · drops 2');
+    expect(text).toContain(
+      'keys 2 · connections 2/2 · instruments 200 · ticks 550 (250/s) · reconnects 1 · drops 2',
+    );
     expect(text).toMatch(/subscribing \[#{8}\.{22}\] 1,000\/4,000 \(25%\)/);
     expect(text).toMatch(/primary\s+#0\s+connected\s+100\s+50\.0\s+150\s+0\s+120ms/);
     expect(text).toMatch(/primary\s+#1\s+connected\s+100\s+200\s+400\s+1\s+120ms/);
@@ -144,7 +154,10 @@ describe('cli live view', () => {
       tick: undefined,
       receivedAt: undefined,
     }));
-    const lines = renderView({ title: 'x'.repeat(300), snapshot: snapshot(0, [0, 0]), rates: new RateTracker(), quotes }, { columns: 60, rows: 20 });
+    const lines = renderView(
+      { title: 'x'.repeat(300), snapshot: snapshot(0, [0, 0]), rates: new RateTracker(), quotes },
+      { columns: 60, rows: 20 },
+    );
     expect(lines.length).toBeLessThanOrEqual(20);
     expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(60);
     expect(lines.join('\n')).toMatch(/\.\.\. \d+ more/);
@@ -162,10 +175,17 @@ describe('cli live view', () => {
       net_change: -10,
     };
     const lines = renderView(
-      { title: 't', snapshot: snapshot(0, [0, 0]), rates: new RateTracker(), quotes: [{ symbol: 'NIFTY', token: 1, tick: idx, receivedAt: 0 }] },
+      {
+        title: 't',
+        snapshot: snapshot(0, [0, 0]),
+        rates: new RateTracker(),
+        quotes: [{ symbol: 'NIFTY', token: 1, tick: idx, receivedAt: 0 }],
+      },
       { columns: 200, rows: 40 },
     );
-    expect(lines.join('\n')).toMatch(/NIFTY\s+24,000\.00\s+-1\.50%\s+-\s+-\s+-\s+0ms/);
+    // No depth in any row: the bid/ask columns are left out.
+    expect(lines.join('\n')).toMatch(/SYMBOL\s+LTP\s+CHG%\s+VOLUME\s+AGE/);
+    expect(lines.join('\n')).toMatch(/NIFTY\s+24,000\.00\s+-1\.50%\s+-\s+0ms/);
     const frame = toAnsiFrame(['a', 'b']);
     expect(frame.startsWith('\x1b[H')).toBe(true);
     expect(frame).toContain('a\x1b[K\nb\x1b[K\n');
@@ -233,7 +253,18 @@ describe('cli metrics', () => {
             totalDrops: 7,
             manager: {
               connections: [
-                { index: 0, status: 'connected', connected: true, symbols: 3, frames: 1, ticks: 9, bytes: 4, reconnects: 1, protocolErrors: 0, lastFrameAgeMs: null },
+                {
+                  index: 0,
+                  status: 'connected',
+                  connected: true,
+                  symbols: 3,
+                  frames: 1,
+                  ticks: 9,
+                  bytes: 4,
+                  reconnects: 1,
+                  protocolErrors: 0,
+                  lastFrameAgeMs: null,
+                },
               ],
             },
           },
@@ -241,11 +272,23 @@ describe('cli metrics', () => {
       },
       42,
     );
-    expect(totalsOf(s)).toMatchObject({ apiKeys: 1, connections: 1, connected: 1, symbols: 3, ticks: 9, drops: 7, reconnects: 1 });
+    expect(totalsOf(s)).toMatchObject({
+      apiKeys: 1,
+      connections: 1,
+      connected: 1,
+      symbols: 3,
+      ticks: 9,
+      drops: 7,
+      reconnects: 1,
+    });
     const r = new RateTracker(1);
     r.update({ ...s, at: 0 });
     expect(r.rate('a', 0)).toBe(0);
-    r.update({ ...s, at: 500, apiKeys: [{ ...s.apiKeys[0]!, connections: [{ ...s.apiKeys[0]!.connections[0]!, ticks: 59 }] }] });
+    r.update({
+      ...s,
+      at: 500,
+      apiKeys: [{ ...s.apiKeys[0]!, connections: [{ ...s.apiKeys[0]!.connections[0]!, ticks: 59 }] }],
+    });
     expect(r.rate('a', 0)).toBe(100);
     expect(r.totalRate()).toBe(100);
   });
@@ -257,18 +300,26 @@ describe('cli instrument selection', () => {
     const index = new InstrumentIndex(list);
     const first = list[0]!;
     const symbol = `${first.exchange}:${first.tradingsymbol}`;
-    expect(resolveInstrumentArgs(['256265', symbol.toLowerCase(), String(first.instrument_token)], index)).toEqual([
-      256265,
-      first.instrument_token,
-    ]);
-    expect(() => resolveInstrumentArgs(['NSE:NOPE', 'NSE:NOPE2'], index)).toThrow(/unknown instrument symbols: "NSE:NOPE", "NSE:NOPE2"/);
+    expect(
+      resolveInstrumentArgs(['256265', symbol.toLowerCase(), String(first.instrument_token)], index),
+    ).toEqual([256265, first.instrument_token]);
+    expect(() => resolveInstrumentArgs(['NSE:NOPE', 'NSE:NOPE2'], index)).toThrow(
+      /unknown instrument symbols: "NSE:NOPE", "NSE:NOPE2"/,
+    );
     expect(() => resolveInstrumentArgs(['NSE:INFY'], undefined)).toThrow(/--instruments FILE/);
-    expect(() => resolveInstrumentArgs(['INFY'], index)).toThrow(/expected a token .* or EXCHANGE:TRADINGSYMBOL/);
+    expect(() => resolveInstrumentArgs(['INFY'], index)).toThrow(
+      /expected a token .* or EXCHANGE:TRADINGSYMBOL/,
+    );
     expect(() => resolveInstrumentArgs(['4294967296'], index)).toThrow(/invalid instrument token/);
   });
 
   it('cli selection - the default set leads with NIFTY 50, then equities and the NIFTY chain nearest the money', () => {
-    const ins = (token: number, tradingsymbol: string, type: string, extra: Partial<SelectableInstrument> = {}): SelectableInstrument => ({
+    const ins = (
+      token: number,
+      tradingsymbol: string,
+      type: string,
+      extra: Partial<SelectableInstrument> = {},
+    ): SelectableInstrument => ({
       instrument_token: token,
       tradingsymbol,
       exchange: type === 'CE' || type === 'PE' ? 'NFO' : 'NSE',

@@ -86,6 +86,12 @@ describe('frame view', () => {
     const decoded = decodeFrame(bytes);
     expect(view.toTicks()).toEqual(decoded);
     expect(view.tick(2)).toEqual(decoded[2]);
+    const fromArrayBuffer = new FrameView().reset(bytes.slice().buffer);
+    expect(fromArrayBuffer.toTicks()).toEqual(decoded);
+    expect(fromArrayBuffer.volumeTraded(3)).toBe(3_000_000_000);
+    const fromOffsetView = new FrameView().reset(offsetView(bytes));
+    expect(fromOffsetView.offset(0)).toBe(4);
+    expect(fromOffsetView.tick(3)).toEqual(decoded[3]);
     expect((view.tick(1) as IndexTick).exchange_timestamp).toEqual(new Date(1625461887000));
     expect((decoded[2] as FullTick).depth.sell[4]).toEqual({ quantity: 109, price: 10.09, orders: 9 });
   });

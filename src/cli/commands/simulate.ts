@@ -57,8 +57,9 @@ export function resolveSimulateConfig(raw: RawSimulateOptions): SimulateConfig {
 }
 
 export async function runSimulate(config: SimulateConfig, io: CliIo): Promise<number> {
+  const lines: string[] = [];
   const out = (line: string): void => {
-    io.stdout.write(`${line}\n`);
+    lines.push(line);
   };
   const instruments =
     config.instrumentsFile === undefined ? undefined : await loadInstrumentsFile(config.instrumentsFile);
@@ -101,6 +102,8 @@ export async function runSimulate(config: SimulateConfig, io: CliIo): Promise<nu
     `  try: KITE_API_KEY=${first.apiKey} KITE_ACCESS_TOKEN=${first.accessToken} kiteticker stream --url ${url} 256265 408065`,
   );
   out('Ctrl-C to stop');
+  // One write, so a reader never sees the URL without the credentials.
+  io.stdout.write(`${lines.join('\n')}\n`);
   await stop.promise;
   removeSignals();
   clearTimeout(timer);
