@@ -217,6 +217,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     ticksPerSecond: 1,
     batchIntervalMs: 100,
     heartbeatIntervalMs: 1000,
+    // The command log keeps raw texts (a 1000-token subscribe is ~10 KB): keep it short so the memory
+    // trend measures the client, not the simulator's history.
+    commandLogLimit: 50,
     // Chaos refuses with 429/503; a distinct status marks refusals for the connection limit.
     connectionLimitStatus: LIMIT_STATUS,
     ...options.simulator,
@@ -346,15 +349,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // The event fires before the fault takes effect, so the socket is still listed with its instruments.
     // A socket's fault hits what that socket holds; a key's fault (revoke, refusal) what the manager
     // placed on that key, sockets up or not; a server-wide one (restart, refusal of all) everything.
+    // A socket caught between its upgrade and its replay holds nothing yet: its key's share stands in.
+    const placedOn = (apiKey: string): number[] => {
+      const sockets = manager.getSymbolDistribution().get(idOf.get(apiKey) ?? '');
+      return sockets ? [...sockets.values()].flatMap((subs) => [...subs.keys()]) : [];
+    };
     let affected: number[];
     if (fault.connectionId !== undefined) {
       affected = sim
         .connections()
         .filter((c) => c.id === fault.connectionId)
         .flatMap((c) => [...c.subscriptions.keys()]);
+      if (affected.length === 0 && fault.apiKey !== undefined) affected = placedOn(fault.apiKey);
     } else if (fault.apiKey !== undefined) {
-      const sockets = manager.getSymbolDistribution().get(idOf.get(fault.apiKey) ?? '');
-      affected = sockets ? [...sockets.values()].flatMap((subs) => [...subs.keys()]) : [];
+      affected = placedOn(fault.apiKey);
     } else {
       affected = tokens;
     }
