@@ -68,10 +68,19 @@ console.log(
 );
 console.log(
   markdownTable(
-    ['t (s)', 'RSS (MB)', 'heap used (MB)', 'external + buffers (MB)', 'CPU', 'slow channel size', 'drops (total)', 'drops (in sample)'],
+    [
+      't (s)',
+      'RSS (MB)',
+      'heap used (MB)',
+      'external + buffers (MB)',
+      'CPU',
+      'slow channel size',
+      'drops (total)',
+      'drops (in sample)',
+    ],
     rows,
   ),
 );
 console.log(
-  `\nSlopes (least squares over the samples): RSS ${mbPerMin(w.map((x) => x.rss)).toFixed(2)} MB/min, heap ${mbPerMin(w.map((x) => x.heapUsed)).toFixed(2)} MB/min, external ${mbPerMin(w.map((x) => x.external)).toFixed(2)} MB/min; median CPU ${fmtPct(median(w.map((x) => x.cpuMs / x.ms)))}; slow channel drops ${summary.drops} (${((summary.drops / Math.max(1, (w.at(-1)!.atMs - t0) / 1000 + SAMPLE_MS / 1000))).toFixed(0)}/s).`,
+  `\nSlopes (least squares over the samples): RSS ${mbPerMin(w.map((x) => x.rss)).toFixed(2)} MB/min, heap ${mbPerMin(w.map((x) => x.heapUsed)).toFixed(2)} MB/min, external ${mbPerMin(w.map((x) => x.external)).toFixed(2)} MB/min; median CPU ${fmtPct(median(w.map((x) => x.cpuMs / x.ms)))}; slow channel drops ${summary.drops} (${(summary.drops / Math.max(1, (w.at(-1)!.atMs - t0) / 1000 + SAMPLE_MS / 1000)).toFixed(0)}/s).`,
 );

@@ -39,7 +39,9 @@ for (const rate of RATES) {
   };
   const floor = await runLoad({ ...common, client: 'bare' });
   const m = await runLoad({ ...common, client: 'manager' });
-  process.stderr.write(`${rate}x: manager cpu ${fmtPct(m.cpu)}, p99 ${fmtMs(m.p99)} ms; floor cpu ${fmtPct(floor.cpu)}\n`);
+  process.stderr.write(
+    `${rate}x: manager cpu ${fmtPct(m.cpu)}, p99 ${fmtMs(m.p99)} ms; floor cpu ${fmtPct(floor.cpu)}\n`,
+  );
   rows.push([
     `${rate}x`,
     fmtRate(m.offeredRate),
@@ -60,7 +62,19 @@ console.log(
 );
 console.log(
   markdownTable(
-    ['rate', 'offered ticks/s', 'delivered ticks/s', 'client CPU', 'p50 (ms)', 'p99 (ms)', 'max (ms)', 'peak RSS (MB)', 'floor CPU', 'floor p99 (ms)', 'simulator CPU'],
+    [
+      'rate',
+      'offered ticks/s',
+      'delivered ticks/s',
+      'client CPU',
+      'p50 (ms)',
+      'p99 (ms)',
+      'max (ms)',
+      'peak RSS (MB)',
+      'floor CPU',
+      'floor p99 (ms)',
+      'simulator CPU',
+    ],
     rows,
   ),
 );

@@ -1,12 +1,32 @@
 /**
- * kiteticker-manager: the curated public surface. Each area's own index.ts chooses what it exports.
+ * kiteticker-manager: the curated public surface. Each area's own index.ts chooses what it exports;
+ * internals (planners, option resolvers, test seams) stay reachable only by their own file paths.
+ * Subpaths: `kiteticker-manager/compat`, `/simulator`, `/nats`.
  */
-export * from './errors.js';
+
+export * from './connection/index.js';
+export {
+  ApiKeyNotFoundError,
+  AuthFailedError,
+  CapacityError,
+  ConnectionError,
+  ErrorCode,
+  InvalidArgumentError,
+  InvalidTokenError,
+  KiteTickerError,
+  redact,
+} from './errors.js';
+export {
+  type Instrument,
+  InstrumentIndex,
+  type InstrumentLike,
+  loadInstrumentsCsv,
+  parseInstrumentsCsv,
+  parseSymbol,
+} from './instruments/index.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
-export * from './protocol/index.js';
-export * from './stream/index.js';
-export * from './connection/index.js';
 export * from './manager/index.js';
 export * from './multi/index.js';
-export * from './instruments/index.js';
+export * from './protocol/index.js';
+export * from './stream/index.js';

@@ -41,9 +41,13 @@ export function ensureCompiled(): void {
   }
   if (built < Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'bench')))) {
     process.stderr.write('compiling benchmark children (tsc -p bench/tsconfig.json)...\n');
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'bench/tsconfig.json')], {
-      stdio: 'inherit',
-    });
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'bench/tsconfig.json')],
+      {
+        stdio: 'inherit',
+      },
+    );
     // Node would otherwise treat these files as CommonJS: package scope lookup stops at node_modules.
     writeFileSync(join(OUT_DIR, 'package.json'), '{ "type": "module" }\n');
   }
@@ -76,7 +80,9 @@ export class BenchChild {
     this.name = `${script} ${args.join(' ')}`;
     this.#timeoutMs = options.timeoutMs ?? 120_000;
     ensureCompiled();
-    const path = USE_TSX ? join(ROOT, 'bench', script) : join(OUT_DIR, 'bench', script.replace(/\.ts$/, '.js'));
+    const path = USE_TSX
+      ? join(ROOT, 'bench', script)
+      : join(OUT_DIR, 'bench', script.replace(/\.ts$/, '.js'));
     this.#child = fork(path, [...args], {
       execArgv: [...(USE_TSX ? ['--import', 'tsx'] : []), ...(options.nodeFlags ?? [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -1,7 +1,7 @@
 /**
  * The simulator as a benchmark server, in its own process: `node --import tsx bench/servers/simulator.ts
- * '<SimulatorOptions JSON>' <tokens>`. Sends `{type:'ready', url, tokens}` (the first `tokens` instrument
- * tokens of its universe), answers `{type:'stats'}` with its CPU time and packets sent, and stops on
+ * '<SimulatorOptions JSON>' <tokens>`. Sends `{type:'ready', url, tokens}` (the first `tokens` tradable
+ * instrument tokens of its universe), answers `{type:'stats'}` with its CPU time and packets sent, and stops on
  * `{type:'stop'}`.
  */
 import { KiteSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
@@ -13,8 +13,10 @@ const wanted = Number(process.argv[3] ?? 0);
 
 const sim = new KiteSimulator({ ...options, host: '127.0.0.1' });
 await sim.start();
+// Tradable instruments only: indices have no full (184-byte) packet to measure or stamp.
 const tokens = sim
   .instruments()
+  .filter((i) => i.segment !== 'INDICES')
   .slice(0, wanted)
   .map((i) => i.instrument_token);
 toParent({ type: 'ready', url: sim.url, tokens });

@@ -6,8 +6,10 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { redact } from '../errors.js';
 import { type RawReplayOptions, resolveReplayConfig, runReplay } from './commands/replay.js';
+import { runReplayServe } from './commands/replay-serve.js';
 import { type RawSimulateOptions, resolveSimulateConfig, runSimulate } from './commands/simulate.js';
 import { runStream } from './commands/stream.js';
+import { type RawSubscribeOptions, resolveSubscribeConfig, runSubscribe } from './commands/subscribe.js';
 import { ExitCode, exitCodeOf } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { type RawStreamOptions, resolveStreamConfig } from './stream-config.js';
@@ -62,6 +64,10 @@ function addStreamOptions(cmd: Command): Command {
       'serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 = any free port)',
     )
     .option('--nats <url>', 'also publish every tick to this NATS server (e.g. nats://127.0.0.1:4222)')
+    .option(
+      '--nats-jetstream',
+      'with --nats: keep the last tick per instrument in JetStream (stream KITE_TICKS; for subscribe --latest)',
+    )
     .option('--quotes <n>', 'rows in the live view quote table (default: 20)')
     .option('--connections-per-key <n>', 'WebSocket connections per API key, 1-3 (default: 3)')
     .option('--symbols-per-connection <n>', 'instruments per connection, 1-3000 (default: 3000)')
@@ -135,17 +141,57 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   program
     .command('replay')
-    .description('play a recording back as ndjson or through the live view')
+    .description(
+      'play a recording back as ndjson or through the live view, or serve it to Kite clients (--serve)',
+    )
     .argument('<file>', 'recording written by `kiteticker record`')
     .option('-f, --format <format>', 'auto, view or ndjson (default: auto = view on a terminal, else ndjson)')
     .option(
       '--speed <x>',
-      'playback speed factor; 0 = as fast as possible (default: 1 for view, 0 for ndjson)',
+      'playback speed factor; 0 = as fast as possible (default: 1 for view and --serve, 0 for ndjson)',
     )
     .option('--quotes <n>', 'rows in the live view quote table (default: 20)')
+    .option('--serve', 'serve the recording on a Kite-compatible WebSocket server instead of printing it')
+    .option('-p, --port <port>', 'with --serve: port to listen on (default: 0 = any free port)')
+    .option('--host <host>', 'with --serve: address to bind (default: 127.0.0.1)')
+    .option('--loop', 'with --serve: start again at the end of the recording')
+    .option('--keys <n>', 'with --serve: API keys accepted, sim_key_1/sim_token_1 ... (default: 3)')
+    .option(
+      '-d, --duration <seconds>',
+      'with --serve: stop after this many seconds (default: end of recording)',
+    )
+    .option(
+      '--ignore-subscriptions',
+      'with --serve: send every recorded frame to every client (default: only the packets of subscribed tokens)',
+    )
     .option('--no-summary', 'do not print the summary on exit')
     .action(async (file: string, opts: RawReplayOptions) => {
-      exitCode = await runReplay(resolveReplayConfig(file, opts, isTty), io);
+      const config = resolveReplayConfig(file, opts, isTty);
+      exitCode = config.serve ? await runReplayServe(config, config.serve, io) : await runReplay(config, io);
+    });
+
+  program
+    .command('subscribe')
+    .description('print the ticks published to NATS by `kiteticker stream --nats` (one JSON tick per line)')
+    .option('--nats <url>', 'NATS server URL(s), comma-separated (default: nats://127.0.0.1:4222)')
+    .option(
+      '-F, --filter <filter>',
+      'all, an exchange (NSE), a token (408065), NSE:408065, or a subject (kite.tick.NFO.*); repeatable (default: all)',
+      collect,
+    )
+    .option('-q, --queue <name>', 'join this queue group: its members share the ticks (each tick to one)')
+    .option('-c, --count <n>', 'stop after this many ticks (default: no limit)')
+    .option(
+      '--latest',
+      'first print the last tick of every matching instrument (needs JetStream: stream --nats-jetstream)',
+    )
+    .option('-f, --format <format>', 'ndjson or none (default: ndjson)')
+    .option('--envelope', 'add receivedAt, sequence, gap and subject to each line')
+    .option('--subject-prefix <prefix>', "the publisher's subject prefix (default: kite)")
+    .option('-d, --duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)')
+    .option('--no-summary', 'do not print the summary on exit')
+    .action(async (opts: RawSubscribeOptions) => {
+      exitCode = await runSubscribe(resolveSubscribeConfig(opts), io);
     });
 
   program

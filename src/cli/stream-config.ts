@@ -29,6 +29,7 @@ export interface RawStreamOptions {
   keysFile?: string;
   metricsPort?: string;
   nats?: string;
+  natsJetstream?: boolean;
   quotes?: string;
   connectionsPerKey?: string;
   symbolsPerConnection?: string;
@@ -51,6 +52,8 @@ export interface StreamConfig {
   durationMs: number | undefined;
   metricsPort: number | undefined;
   nats: string | undefined;
+  /** With `nats`: keep the last tick per instrument in JetStream (for `subscribe --latest`). */
+  natsJetstream: boolean;
   /** Tokens and EXCHANGE:TRADINGSYMBOLs from arguments and --symbols, in order. */
   instrumentSpecs: string[];
   instrumentsFile: string | undefined;
@@ -101,6 +104,8 @@ export function resolveStreamConfig(
     );
   }
   const url = raw.url === undefined ? STREAM_DEFAULTS.url : parseWsUrl('--url', raw.url);
+  if (raw.natsJetstream === true && raw.nats === undefined)
+    throw new UsageError('--nats-jetstream needs --nats');
   const mode = raw.mode === undefined ? STREAM_DEFAULTS.mode : parseMode('--mode', raw.mode);
   const formatChoice =
     raw.format === undefined
@@ -151,6 +156,7 @@ export function resolveStreamConfig(
     durationMs,
     metricsPort,
     nats: raw.nats,
+    natsJetstream: raw.natsJetstream === true,
     instrumentSpecs,
     instrumentsFile: raw.instruments,
     instrumentsCount,

@@ -9,11 +9,12 @@
  * a refused token (403) stops the retries instead of hammering the server, a silent socket is detected,
  * and giving up emits 'noreconnect' without calling process.exit(1).
  */
+import { groupByMode } from '../connection/subscriptions.js';
 import { KiteTicker as CoreTicker } from '../connection/ticker.js';
 import type { KiteTickerOptions, ReconnectPolicy, StatusEvent, TickerStats } from '../connection/types.js';
 import { InvalidArgumentError, type KiteTickerError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { isMode, type Mode } from '../protocol/constants.js';
+import { isMode } from '../protocol/constants.js';
 import { decodeFrame, validateTokens } from '../protocol/index.js';
 import type { OrderUpdate, Tick } from '../protocol/types.js';
 
@@ -235,13 +236,7 @@ export class KiteTicker {
     if (o.maxTokensPerMessage !== undefined) options.maxTokensPerMessage = o.maxTokensPerMessage;
     const core = new CoreTicker(options);
     if (previous) {
-      const groups = new Map<Mode, number[]>();
-      for (const [token, mode] of previous.subscriptions()) {
-        let g = groups.get(mode);
-        if (!g) groups.set(mode, (g = []));
-        g.push(token);
-      }
-      for (const [mode, tokens] of groups) core.subscribe(tokens, mode);
+      for (const [mode, tokens] of groupByMode(previous.subscriptions())) core.subscribe(tokens, mode);
     }
     this.#wasOpen = false;
     core.on('status', (event) => {
@@ -297,8 +292,12 @@ export class KiteTicker {
     if (this.#attached.has(event)) return;
     this.#attached.add(event);
     if (event === 'ticks') {
+      // Per frame: call the callbacks directly, without #trigger's rest-argument array and iterator.
       core.on('ticks', (ticks) => {
-        if (this.#core === core) this.#trigger('ticks', ticks);
+        if (this.#core !== core) return;
+        const list = this.#triggers.get('ticks');
+        if (list === undefined) return;
+        for (let i = 0; i < list.length; i++) (list[i] as (ticks: Tick[]) => void)(ticks);
       });
     } else if (event === 'order_update') {
       core.on('order', (order) => {

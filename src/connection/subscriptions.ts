@@ -16,6 +16,20 @@ export interface SubscriptionDelta {
   modes: Map<Mode, number[]>;
 }
 
+/**
+ * Tokens grouped by mode, each group in the order given: one subscribe or mode command per group.
+ * Shared by the replay here, the managers and the compat layer.
+ */
+export function groupByMode(entries: Iterable<readonly [token: number, mode: Mode]>): Map<Mode, number[]> {
+  const groups = new Map<Mode, number[]>();
+  for (const [token, mode] of entries) {
+    let group = groups.get(mode);
+    if (!group) groups.set(mode, (group = []));
+    group.push(token);
+  }
+  return groups;
+}
+
 /** The server's mode for a token subscribed without a mode message. */
 export const SERVER_DEFAULT_MODE: Mode = Mode.Quote;
 
@@ -123,15 +137,8 @@ export function deltaCommands(delta: SubscriptionDelta, maxPerMessage: number): 
  */
 export function replayCommands(state: ReadonlyMap<number, Mode>, maxPerMessage: number): string[] {
   if (state.size === 0) return [];
-  const groups = new Map<Mode, number[]>();
-  const all: number[] = [];
-  for (const [token, mode] of state) {
-    all.push(token);
-    let group = groups.get(mode);
-    if (!group) groups.set(mode, (group = []));
-    group.push(token);
-  }
-  const out = encodeSubscribe(all, maxPerMessage);
+  const groups = groupByMode(state);
+  const out = encodeSubscribe([...state.keys()], maxPerMessage);
   for (const mode of MODES) {
     const tokens = groups.get(mode);
     if (tokens) out.push(...encodeMode(mode, tokens, maxPerMessage));

@@ -1,7 +1,7 @@
-export { MANAGER_DEFAULTS, resolveManagerConfig } from './config.js';
-export { connectionHealth } from './health.js';
+/**
+ * One API key, up to 3 connections: `KiteTickerManager` and its contract. The placement planner and
+ * config resolution are internals: import them from their own files.
+ */
+export { MANAGER_DEFAULTS } from './config.js';
 export { KiteTickerManager, type ManagerState } from './manager.js';
-export { DEFAULT_ORDER_DEDUPE_SIZE, OrderDeduplicator, orderUpdateKey } from './order-dedupe.js';
-export type { SlotState, SlotSubscribePlan, SubscribePlan } from './placement.js';
-export { freeCapacity, planModeChange, planSubscribe, planUnsubscribe } from './placement.js';
 export type * from './types.js';

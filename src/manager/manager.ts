@@ -9,17 +9,25 @@
  */
 import { EventEmitter } from 'node:events';
 import { KiteTicker } from '../connection/index.js';
-import type { KiteTickerOptions, StatusEvent, TickerConnection, TickerStats } from '../connection/types.js';
+import { groupByMode } from '../connection/subscriptions.js';
+import type {
+  KiteTickerEvents,
+  KiteTickerOptions,
+  StatusEvent,
+  TickerConnection,
+  TickerStats,
+} from '../connection/types.js';
 import { closedError, InvalidArgumentError, KiteTickerError, redact } from '../errors.js';
 import { isMode, type Mode } from '../protocol/constants.js';
 import { validateTokens } from '../protocol/index.js';
 import type { OrderUpdate, ProtocolErrorInfo, Tick } from '../protocol/types.js';
 import { Broadcaster } from '../stream/broadcaster.js';
 import { LatestQuoteTable } from '../stream/latest-quotes.js';
+import { attachListeners } from '../stream/listeners.js';
+import { OrderDeduplicator } from '../stream/order-dedupe.js';
 import type { Channel, ChannelOptions } from '../stream/types.js';
 import { resolveManagerConfig, validateAccessToken, validateCredentials } from './config.js';
 import { connectionHealth } from './health.js';
-import { DEFAULT_ORDER_DEDUPE_SIZE, OrderDeduplicator } from './order-dedupe.js';
 import { freeCapacity, planModeChange, planSubscribe, planUnsubscribe, type SlotState } from './placement.js';
 import type {
   ConnectionFactory,
@@ -38,14 +46,10 @@ import type {
 export type ManagerState = 'idle' | 'starting' | 'running' | 'stopped';
 
 /** Counters of connections a slot has retired (after a revive), so totals never go down. */
-interface CarriedStats {
-  frames: number;
-  ticks: number;
-  bytes: number;
-  heartbeats: number;
-  protocolErrors: number;
-  reconnects: number;
-}
+type CarriedStats = Pick<
+  ConnectionStatsSnapshot,
+  'frames' | 'ticks' | 'bytes' | 'heartbeats' | 'protocolErrors' | 'reconnects'
+>;
 
 interface Slot {
   readonly index: number;
@@ -62,16 +66,6 @@ const defaultFactory: ConnectionFactory = (options) => new KiteTicker(options);
 
 function zeroCarried(): CarriedStats {
   return { frames: 0, ticks: 0, bytes: 0, heartbeats: 0, protocolErrors: 0, reconnects: 0 };
-}
-
-function groupByMode(state: ReadonlyMap<number, Mode>): Map<Mode, number[]> {
-  const groups = new Map<Mode, number[]>();
-  for (const [token, mode] of state) {
-    let list = groups.get(mode);
-    if (!list) groups.set(mode, (list = []));
-    list.push(token);
-  }
-  return groups;
 }
 
 /** A connection that will never come back by itself. */
@@ -105,13 +99,20 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
    * @param apiKey the Kite Connect API key.
    * @param accessToken the session's access token (never logged; see updateAccessToken).
    * @param options every KiteTickerManagerConfig field is optional (defaults in docs/manager.md),
-   *   plus `createConnection` (inject a fake in tests) and `orderDedupeSize` (default 1024).
+   *   plus `createConnection` (inject a fake in tests), `latestQuotes` (default true), and
+   *   `orderDedupeSize` / `orderDedupeWindowMs` (defaults 10 000 updates, 60 000 ms).
    * @throws InvalidArgumentError naming the first bad option.
    */
   constructor(apiKey: string, accessToken: string, options: KiteTickerManagerOptions = {}) {
     super();
     validateCredentials(apiKey, accessToken);
-    const { createConnection, orderDedupeSize, latestQuotes = true, ...config } = options;
+    const {
+      createConnection,
+      orderDedupeSize,
+      orderDedupeWindowMs,
+      latestQuotes = true,
+      ...config
+    } = options;
     this.config = Object.freeze(resolveManagerConfig(config));
     if (createConnection !== undefined && typeof createConnection !== 'function') {
       throw new InvalidArgumentError('createConnection must be a function');
@@ -120,14 +121,25 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
       throw new InvalidArgumentError(`latestQuotes must be a boolean, got ${String(latestQuotes)}`);
     }
     this.#keepQuotes = latestQuotes;
-    const dedupe = orderDedupeSize ?? DEFAULT_ORDER_DEDUPE_SIZE;
-    if (!Number.isInteger(dedupe) || dedupe < 1) {
-      throw new InvalidArgumentError(`orderDedupeSize must be a whole number >= 1, got ${String(dedupe)}`);
+    if (orderDedupeSize !== undefined && (!Number.isSafeInteger(orderDedupeSize) || orderDedupeSize < 1)) {
+      throw new InvalidArgumentError(
+        `orderDedupeSize must be a whole number >= 1, got ${String(orderDedupeSize)}`,
+      );
+    }
+    if (
+      orderDedupeWindowMs !== undefined &&
+      (typeof orderDedupeWindowMs !== 'number' ||
+        Number.isNaN(orderDedupeWindowMs) ||
+        orderDedupeWindowMs < 0)
+    ) {
+      throw new InvalidArgumentError(
+        `orderDedupeWindowMs must be a number of milliseconds >= 0, got ${String(orderDedupeWindowMs)}`,
+      );
     }
     this.apiKey = apiKey;
     this.#accessToken = accessToken;
     this.#createConnection = createConnection ?? defaultFactory;
-    this.#orders = new OrderDeduplicator(dedupe);
+    this.#orders = new OrderDeduplicator({ maxEntries: orderDedupeSize, windowMs: orderDedupeWindowMs });
     const channelDefaults: ChannelOptions = {
       capacity: this.config.channelCapacity,
       overflow: this.config.overflow,
@@ -403,6 +415,7 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
       totalProtocolErrors: 0,
       totalReconnects: 0,
       totalDrops: this.#merged.dropped,
+      duplicateOrders: this.#orders.duplicates,
       uptimeMs: this.#startedAt > 0 && this.#state !== 'stopped' ? Date.now() - this.#startedAt : 0,
     };
     for (const slot of this.#slots) {
@@ -629,22 +642,15 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
     const onError = (error: KiteTickerError): void => {
       if (this.listenerCount('error') > 0) this.emit('error', error, index);
     };
-    conn.on('ticks', onTicks);
-    conn.on('order', onOrder);
-    conn.on('serverError', onServerError);
-    conn.on('serverMessage', onServerMessage);
-    conn.on('status', onStatus);
-    conn.on('protocolError', onProtocolError);
-    conn.on('error', onError);
-    return () => {
-      conn.off('ticks', onTicks);
-      conn.off('order', onOrder);
-      conn.off('serverError', onServerError);
-      conn.off('serverMessage', onServerMessage);
-      conn.off('status', onStatus);
-      conn.off('protocolError', onProtocolError);
-      conn.off('error', onError);
-    };
+    return attachListeners<KiteTickerEvents>(conn, {
+      ticks: onTicks,
+      order: onOrder,
+      serverError: onServerError,
+      serverMessage: onServerMessage,
+      status: onStatus,
+      protocolError: onProtocolError,
+      error: onError,
+    });
   }
 
   #checkHealth(): void {

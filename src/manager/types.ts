@@ -3,6 +3,7 @@
  * instruments. The multi-key manager builds on this interface.
  */
 import type {
+  ConnectionStatus,
   KiteTickerOptions,
   ReconnectPolicy,
   StatusEvent,
@@ -50,7 +51,8 @@ export type TickerMessage =
 
 export interface ConnectionStatsSnapshot {
   index: number;
-  status: string;
+  /** The connection's status; 'idle' for a slot not opened yet, 'closed' once stopped. */
+  status: ConnectionStatus;
   connected: boolean;
   symbols: number;
   frames: number;
@@ -76,6 +78,8 @@ export interface ManagerStats {
   totalProtocolErrors: number;
   totalReconnects: number;
   totalDrops: number;
+  /** Order updates dropped as copies of one already delivered (Kite sends each to every socket). */
+  duplicateOrders: number;
   /** Since start(); 0 before. */
   uptimeMs: number;
 }
@@ -119,8 +123,16 @@ export type ConnectionFactory = (options: KiteTickerOptions, index: number) => T
 export interface KiteTickerManagerOptions extends Partial<KiteTickerManagerConfig> {
   /** Makes connections. Default: `new KiteTicker(options)` from the connection module. */
   createConnection?: ConnectionFactory;
-  /** Order updates remembered to drop the copies Kite sends to each socket of the key. Default 1024. */
+  /**
+   * Most order updates remembered to drop the copies Kite sends to each socket of the key (see
+   * `OrderDeduplicator`). Default 10 000.
+   */
   orderDedupeSize?: number;
+  /**
+   * A copy of an order update arriving within this many ms of the first is dropped; 0 turns
+   * de-duplication off. Default 60 000.
+   */
+  orderDedupeWindowMs?: number;
   /**
    * Keep `latestQuotes` current. Default true. The table holds every subscribed instrument's newest
    * tick, so each tick object lives until its instrument's next tick and is promoted out of V8's young
@@ -134,7 +146,7 @@ export interface KiteTickerManagerOptions extends Partial<KiteTickerManagerConfi
 export interface KiteTickerManagerEvents {
   /** One batch per binary frame, the same array the connection decoded (do not mutate it). */
   ticks: [ticks: Tick[], connectionIndex: number];
-  /** Each order update once, even when several sockets of the key deliver it. */
+  /** Each order update once, even when several sockets of the key deliver it (see `OrderDeduplicator`). */
   order: [order: OrderUpdate, connectionIndex: number];
   /** A server `{"type":"error"}` text message. */
   serverError: [message: string, connectionIndex: number];

@@ -6,6 +6,7 @@ import { ErrorCode, InvalidArgumentError, KiteTickerError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { KiteTickerManagerConfig } from '../manager/types.js';
 import { isMode, KITE_LIMITS, type Mode } from '../protocol/constants.js';
+import { DEFAULT_ORDER_DEDUPE_WINDOW_MS } from '../stream/order-dedupe.js';
 import { defaultManagerFactory } from './default-factory.js';
 import { MultiApiKiteTickerManager } from './manager.js';
 import {
@@ -26,7 +27,7 @@ export class MultiApiKiteTickerManagerBuilder {
   #healthCheckIntervalMs: number | undefined;
   #enableFailover = true;
   #failoverAfterMs = 30_000;
-  #orderDedupeWindowMs = 60_000;
+  #orderDedupeWindowMs = DEFAULT_ORDER_DEDUPE_WINDOW_MS;
   #baseConfig: Partial<KiteTickerManagerConfig> = {};
   #url: string | undefined;
   #logger: Logger | undefined;
@@ -92,7 +93,11 @@ export class MultiApiKiteTickerManagerBuilder {
     return this;
   }
 
-  /** Window in which a repeated order update is a duplicate, in ms. Default 60 000. */
+  /**
+   * Window in which a repeated order update (same order and state, from another socket or key) is a
+   * duplicate, in ms; 0 delivers every copy. Default 60 000. Each key's pool also drops the copies of
+   * its own sockets, with its default window.
+   */
   orderDedupeWindow(ms: number): this {
     this.#orderDedupeWindowMs = ms;
     return this;

@@ -82,15 +82,3 @@ export class DesiredState {
 }
 
 const EMPTY: ReadonlyMap<number, Mode> = new Map();
-
-/** Groups tokens by mode (one command per mode group). */
-export function groupByMode(tokens: Iterable<number>, modeOf: (token: number) => Mode): Map<Mode, number[]> {
-  const groups = new Map<Mode, number[]>();
-  for (const token of tokens) {
-    const mode = modeOf(token);
-    let list = groups.get(mode);
-    if (!list) groups.set(mode, (list = []));
-    list.push(token);
-  }
-  return groups;
-}

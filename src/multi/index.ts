@@ -1,10 +1,9 @@
 /**
- * Many API keys behind one manager: distribution strategies, a unified stream, failover.
+ * Many API keys behind one manager: distribution strategies, a unified stream, failover. The planners
+ * (plan.ts) and the desired-state table are internals: import them from their own files.
  */
 export { MultiApiKiteTickerManagerBuilder } from './builder.js';
 export { MultiApiKiteTickerManager } from './manager.js';
-export { OrderDeduper, type OrderDeduperOptions } from './order-dedupe.js';
-export { assignBalanced, type KeyLoad, planFailover, planRoundRobin } from './plan.js';
 export {
   type ApiKeyCredentials,
   type ApiKeyFailureReason,

@@ -7,6 +7,7 @@
  * through the pools' events, straight to this emitter and, when someone listens, the unified channel.
  */
 import { EventEmitter } from 'node:events';
+import { groupByMode } from '../connection/subscriptions.js';
 import type { StatusEvent } from '../connection/types.js';
 import {
   ApiKeyNotFoundError,
@@ -19,16 +20,17 @@ import {
   redact,
 } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
-import type { TickerMessage } from '../manager/types.js';
+import type { KiteTickerManagerEvents, TickerMessage } from '../manager/types.js';
 import { validateTokens } from '../protocol/commands.js';
 import { isMode, type Mode } from '../protocol/constants.js';
-import type { OrderUpdate, Tick } from '../protocol/types.js';
+import type { OrderUpdate, ProtocolErrorInfo, Tick } from '../protocol/types.js';
 import { Broadcaster } from '../stream/broadcaster.js';
+import { attachListeners } from '../stream/listeners.js';
+import { OrderDeduplicator } from '../stream/order-dedupe.js';
 import type { Channel, ChannelOptions } from '../stream/types.js';
 import { MultiApiKiteTickerManagerBuilder } from './builder.js';
-import { DesiredState, groupByMode } from './desired-state.js';
+import { DesiredState } from './desired-state.js';
 import { KeySlot } from './key-slot.js';
-import { OrderDeduper } from './order-dedupe.js';
 import { assignBalanced, type KeyLoad, planFailover, planRoundRobin } from './plan.js';
 import {
   type ApiKeyFailureReason,
@@ -56,7 +58,8 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
   readonly #order: KeySlot[] = [];
   readonly #table = new DesiredState();
   readonly #unified = new Broadcaster<MultiApiMessage>();
-  readonly #orders: OrderDeduper;
+  /** Across keys; each key's pool already dropped the copies of its own sockets. */
+  readonly #orders: OrderDeduplicator;
   readonly #logger: Logger;
   readonly #capacityPerKey: number;
   #state: RunState = 'new';
@@ -74,7 +77,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
     this.#config = config;
     this.#logger = config.baseConfig.logger ?? silentLogger;
     this.#capacityPerKey = config.maxConnectionsPerApi * config.maxSymbolsPerConnection;
-    this.#orders = new OrderDeduper({ windowMs: config.orderDedupeWindowMs });
+    this.#orders = new OrderDeduplicator({ windowMs: config.orderDedupeWindowMs });
     for (const key of config.apiKeys) {
       const slot = new KeySlot(
         key.id,
@@ -358,7 +361,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
       totalMessagesReceived: sum((s) => s.totalMessagesReceived),
       totalTicks: sum((s) => s.totalTicks),
       totalDrops: sum((s) => s.totalDrops) + this.#unified.dropped,
-      duplicateOrders: this.#orders.duplicates,
+      duplicateOrders: sum((s) => s.manager.duplicateOrders) + this.#orders.duplicates,
       uptimeMs: this.#startedAt === 0 ? 0 : Math.max(0, end - this.#startedAt),
       perApiStats,
     };
@@ -425,25 +428,23 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
         unified.publish({ apiKeyId: id, message: { type: 'error', connectionIndex, message } });
     };
     const onServerMessage = (data: unknown, connectionIndex: number): void => {
+      this.emit('serverMessage', data, id, connectionIndex);
       if (unified.hasSubscribers)
         unified.publish({ apiKeyId: id, message: { type: 'message', connectionIndex, data } });
     };
-    const onError = (error: KiteTickerError): void => this.#report(error, id);
-    const pool = slot.manager;
-    pool.on('ticks', onTicks);
-    pool.on('order', onOrder);
-    pool.on('status', onStatus);
-    pool.on('serverError', onServerError);
-    pool.on('serverMessage', onServerMessage);
-    pool.on('error', onError);
-    slot.detach = () => {
-      pool.off('ticks', onTicks);
-      pool.off('order', onOrder);
-      pool.off('status', onStatus);
-      pool.off('serverError', onServerError);
-      pool.off('serverMessage', onServerMessage);
-      pool.off('error', onError);
+    const onProtocolError = (info: ProtocolErrorInfo, connectionIndex: number): void => {
+      this.emit('protocolError', info, id, connectionIndex);
     };
+    const onError = (error: KiteTickerError): void => this.#report(error, id);
+    slot.detach = attachListeners<KiteTickerManagerEvents>(slot.manager, {
+      ticks: onTicks,
+      order: onOrder,
+      status: onStatus,
+      serverError: onServerError,
+      serverMessage: onServerMessage,
+      protocolError: onProtocolError,
+      error: onError,
+    });
   }
 
   /** Keeps each key's socket states and turns them into failure / recovery decisions. */
@@ -600,7 +601,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
     const placed = new Map<string, number[]>();
     for (const [id, tokens] of assignment) {
       const slot = this.#slots.get(id)!;
-      for (const [mode, group] of groupByMode(tokens, modeOf)) {
+      for (const [mode, group] of groupByMode(tokens.map((t) => [t, modeOf(t)] as const))) {
         try {
           await slot.manager.subscribeSymbols(group, mode);
         } catch (error) {

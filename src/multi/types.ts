@@ -13,7 +13,7 @@ import type {
   TickerMessage,
 } from '../manager/types.js';
 import type { Mode } from '../protocol/constants.js';
-import type { OrderUpdate, Tick } from '../protocol/types.js';
+import type { OrderUpdate, ProtocolErrorInfo, Tick } from '../protocol/types.js';
 
 /** How `subscribeSymbols` places new tokens. */
 export const DistributionStrategy = {
@@ -137,7 +137,7 @@ export interface MultiApiStats {
   totalMessagesReceived: number;
   totalTicks: number;
   totalDrops: number;
-  /** Order updates dropped as duplicates (same update on several sockets or keys). */
+  /** Order updates dropped as copies (same update on several sockets or keys): the pools' and the cross-key ones. */
   duplicateOrders: number;
   /** Since start(); 0 before. */
   uptimeMs: number;
@@ -171,6 +171,10 @@ export interface MultiApiEvents {
   status: [event: StatusEvent, apiKeyId: string, connectionIndex: number];
   /** A server error text, per socket. */
   serverError: [message: string, apiKeyId: string, connectionIndex: number];
+  /** A server `{"type":"message"}` text, per socket. */
+  serverMessage: [data: unknown, apiKeyId: string, connectionIndex: number];
+  /** A malformed packet was skipped (the rest of its frame was still delivered). */
+  protocolError: [info: ProtocolErrorInfo, apiKeyId: string, connectionIndex: number];
   failover: [event: FailoverEvent];
   unplaced: [event: UnplacedEvent];
   /** Previously unplaced tokens found a key. */

@@ -3,6 +3,7 @@
  */
 export { Chaos, type ChaosTarget, FAULT_KINDS } from './chaos.js';
 export { CORRUPTION_KINDS } from './corrupt.js';
+export { FramePacketIndex, type InjectFrameOptions, type InjectTarget } from './inject.js';
 export { Market, packetLength } from './market.js';
 export { hash4, Rng } from './random.js';
 export { DEFAULT_SIMULATOR_CREDENTIALS, KiteSimulator, type SimulatorEvents } from './server.js';

@@ -24,6 +24,7 @@ import { Chaos, type ChaosTarget } from './chaos.js';
 import { SimConnection } from './connection.js';
 import { corruptFrame } from './corrupt.js';
 import { FrameBuilder } from './frames.js';
+import { FramePacketIndex, type InjectFrameOptions, type InjectTarget } from './inject.js';
 import { Market } from './market.js';
 import { hash4, Rng } from './random.js';
 import { stampSendTime } from './stamp.js';
@@ -114,6 +115,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   readonly #faultLogLimit: number;
   readonly #blastPacketsPerFrame: number;
   readonly #stampSendTime: boolean;
+  readonly #marketTicks: boolean;
   readonly #market: Market;
   readonly #rng: Rng;
 
@@ -198,6 +200,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
       ? Math.min(0xffff, positiveNumber('blast.packetsPerFrame', options.blast.packetsPerFrame, 100, true))
       : 0;
     this.#stampSendTime = options.stampSendTime === true;
+    this.#marketTicks = options.marketTicks !== false;
     if (options.chaos) positiveNumber('chaos.faultsPerSecond', options.chaos.faultsPerSecond, 1);
 
     const perBatch = (tps * this.#batchMs) / 1000;
@@ -352,8 +355,11 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   }
 
   #startTimers(): void {
-    this.#stepTimer = setInterval(() => this.#step(), this.#batchMs);
-    this.#stepTimer.unref();
+    // Without market ticks (a replay server) there is nothing to step: frames come from injectFrame.
+    if (this.#marketTicks) {
+      this.#stepTimer = setInterval(() => this.#step(), this.#batchMs);
+      this.#stepTimer.unref();
+    }
     this.#heartbeatTimer = setInterval(() => this.#heartbeatCheck(), Math.max(5, this.#heartbeatMs / 4));
     this.#heartbeatTimer.unref();
   }
@@ -736,6 +742,73 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   sendMessage(apiKey: string, data: unknown): void {
     const text = JSON.stringify({ type: 'message', data });
     for (const conn of this.#targets({ apiKey })) this.#sendText(conn, text);
+  }
+
+  // ---------------------------------------------------------------- injected frames
+
+  readonly #injectIndex = new FramePacketIndex();
+  readonly #injectKept = { packets: 0 };
+  readonly #textDecoder = new TextDecoder();
+
+  /**
+   * Sends a ready-made frame to `target` (a connection id, `{ apiKey }` for every socket of the key, or
+   * 'all'): a binary frame (`kind` 'binary', the default) as given, or a text frame from its UTF-8 bytes.
+   * With `subscribedOnly`, each connection gets only the packets of the tokens it subscribes (see
+   * InjectFrameOptions). Stalled sockets, and sockets with more than 8 MiB queued, are skipped like
+   * market frames. The frame must not be modified afterwards (it may still be queued). Returns the
+   * number of sockets it was handed to.
+   */
+  injectFrame(
+    target: InjectTarget,
+    frame: Uint8Array,
+    kind: 'binary' | 'text' = 'binary',
+    options: InjectFrameOptions = {},
+  ): number {
+    if (!(frame instanceof Uint8Array))
+      throw new InvalidArgumentError('injectFrame: frame must be a Uint8Array');
+    if (kind !== 'binary' && kind !== 'text') {
+      throw new InvalidArgumentError(`injectFrame: kind must be 'binary' or 'text', got ${String(kind)}`);
+    }
+    // 'all' iterates the live map (no copy per frame): sending never adds or removes connections.
+    const targets: Iterable<SimConnection> =
+      target === 'all' ? this.#connections.values() : this.#targets(target);
+    if (kind === 'text') {
+      const text = this.#textDecoder.decode(frame);
+      let sent = 0;
+      for (const conn of targets) {
+        if (!this.#canSend(conn, Date.now())) continue;
+        this.#sendText(conn, text);
+        sent++;
+      }
+      return sent;
+    }
+    const now = Date.now();
+    const filter = options.subscribedOnly === true && frame.byteLength >= 2;
+    const index = filter ? this.#injectIndex.index(frame) : undefined;
+    const declared = frame.byteLength >= 2 ? (frame[0]! << 8) | frame[1]! : 0;
+    let sent = 0;
+    for (const conn of targets) {
+      if (!this.#canSend(conn, now) || conn.ws.bufferedAmount > SLOW_CLIENT_BYTES) continue;
+      let out: Uint8Array | undefined = frame;
+      let packets = declared;
+      if (index) {
+        out = index.select(conn.subscriptions, this.#injectKept);
+        packets = this.#injectKept.packets;
+        if (out === undefined) continue;
+      }
+      // Not through #sendBinary: an injected frame may be shared by several sockets, so it is never stamped.
+      conn.ws.send(out);
+      conn.lastSentAt = now;
+      if (packets > 0) {
+        conn.framesSent++;
+        conn.ticksSent += packets;
+      } else if (out.byteLength < 2) {
+        conn.heartbeatsSent++;
+      }
+      this.#options.onFrameSent?.(conn.id, out);
+      sent++;
+    }
+    return sent;
   }
 
   // ---------------------------------------------------------------- faults

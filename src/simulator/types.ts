@@ -5,6 +5,7 @@
 import type { Logger } from '../logger.js';
 import type { Mode } from '../protocol/constants.js';
 import type { OrderUpdate } from '../protocol/types.js';
+import type { InjectFrameOptions, InjectTarget } from './inject.js';
 
 export interface SimulatorInstrument {
   instrument_token: number;
@@ -66,6 +67,12 @@ export interface SimulatorOptions {
   universeSize?: number;
   /** Random faults for soak tests. Default none. */
   chaos?: ChaosOptions;
+  /**
+   * False: the built-in market sends no ticks at all, and tick frames come only from `injectFrame`
+   * (a recording being replayed). Connections, commands, limits, faults and heartbeats work as usual.
+   * Default true.
+   */
+  marketTicks?: boolean;
   /** Blast mode: send pre-encoded full frames as fast as the socket drains (benchmarks). Default off. */
   blast?: { packetsPerFrame: number };
   /**
@@ -157,6 +164,16 @@ export interface TickerSimulator {
   /** Closes the key's open sockets and refuses new ones with 403 until setAccessToken. */
   revokeToken(apiKey: string): void;
   sendOrderUpdate(apiKey: string, order: OrderUpdate | Record<string, unknown>): void;
+  /**
+   * Sends a ready-made frame (e.g. one read from a recording) to a connection id, every socket of a key,
+   * or 'all'; see `InjectFrameOptions`. Returns the number of sockets it was handed to.
+   */
+  injectFrame(
+    target: InjectTarget,
+    frame: Uint8Array,
+    kind?: 'binary' | 'text',
+    options?: InjectFrameOptions,
+  ): number;
 
   // faults (by connection id from connections(), or every connection of a key)
   dropConnection(target: number | { apiKey: string }): void;

@@ -1,5 +1,15 @@
-export { BoundedChannel, DEFAULT_CHANNEL_CAPACITY, resolveChannelOptions } from './bounded-channel.js';
+/**
+ * Delivery building blocks shared by the managers: bounded channels and their fan-out, the latest-quote
+ * table, and order-update de-duplication.
+ */
+export { BoundedChannel, DEFAULT_CHANNEL_CAPACITY } from './bounded-channel.js';
 export { Broadcaster } from './broadcaster.js';
-export type { LatestQuoteTableOptions } from './latest-quotes.js';
-export { LatestQuoteTable } from './latest-quotes.js';
+export { LatestQuoteTable, type LatestQuoteTableOptions } from './latest-quotes.js';
+export {
+  DEFAULT_ORDER_DEDUPE_ENTRIES,
+  DEFAULT_ORDER_DEDUPE_WINDOW_MS,
+  OrderDeduplicator,
+  type OrderDeduplicatorOptions,
+  orderUpdateKey,
+} from './order-dedupe.js';
 export type { Channel, ChannelOptions, OverflowPolicy } from './types.js';

@@ -253,6 +253,20 @@ describe('manager', () => {
     made[1]!.fire('order', order({ order_id: '2' }));
     expect(orders).toEqual(['1:OPEN', '1:COMPLETE', '2:OPEN']);
     expect(merged.size).toBe(3);
+    expect(manager.getStats().duplicateOrders).toBe(4);
+  });
+
+  it('manager - orderDedupeWindowMs 0 delivers every copy; bad dedupe options are refused', async () => {
+    const { manager, made } = make({ maxSymbolsPerConnection: 1, orderDedupeWindowMs: 0 });
+    await manager.start();
+    await manager.subscribeSymbols([1, 2]);
+    const orders: string[] = [];
+    manager.on('order', (o) => orders.push(o.order_id));
+    for (const conn of made) conn.fire('order', order({}));
+    expect(orders).toEqual(['1', '1']);
+    expect(manager.getStats().duplicateOrders).toBe(0);
+    expect(() => new KiteTickerManager('k', 't', { orderDedupeWindowMs: -1 })).toThrow(/orderDedupeWindowMs/);
+    expect(() => new KiteTickerManager('k', 't', { orderDedupeSize: 0 })).toThrow(/orderDedupeSize/);
   });
 
   it('manager - health follows the connection and recovers', async () => {

@@ -120,6 +120,7 @@ export class FakePool extends EventEmitter<KiteTickerManagerEvents> implements E
       totalProtocolErrors: 0,
       totalReconnects: 0,
       totalDrops: 0,
+      duplicateOrders: 0,
       uptimeMs: 0,
     };
   }

@@ -264,6 +264,17 @@ describe('multi manager', () => {
     expect(manager.getChannel('nope', 0)).toBeUndefined();
   });
 
+  it('multi manager - server messages and protocol errors of every key reach events, tagged with the key', async () => {
+    const { manager, pool } = setup();
+    await manager.start();
+    const seen: string[] = [];
+    manager.on('serverMessage', (data, apiKeyId, i) => seen.push(`message ${String(data)} ${apiKeyId}/${i}`));
+    manager.on('protocolError', (info, apiKeyId, i) => seen.push(`${info.kind} ${apiKeyId}/${i}`));
+    pool('k2').emit('serverMessage', 'hello', 1);
+    pool('k3').emit('protocolError', { kind: 'truncated_packet', detail: 'short', offset: 4 }, 0);
+    expect(seen).toEqual(['message hello b/1', 'truncated_packet c/0']);
+  });
+
   it('multi manager - auth failure moves the key tokens elsewhere with their modes', async () => {
     const { manager, pool } = setup();
     await manager.start();

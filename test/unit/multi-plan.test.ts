@@ -1,9 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DesiredState } from '../../src/multi/desired-state.js';
-import { OrderDeduper } from '../../src/multi/order-dedupe.js';
 import { assignBalanced, type KeyLoad, planFailover, planRoundRobin } from '../../src/multi/plan.js';
-import { order } from './multi-fake-pool.js';
 
 const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
 const sizes = (m: Map<string, number[]>): Record<string, number> =>
@@ -113,27 +111,5 @@ describe('multi desired state', () => {
     expect(state.delete(1)).toBe(true);
     expect(state.unplacedCount).toBe(0);
     expect(state.size).toBe(2);
-  });
-});
-
-describe('multi order dedupe', () => {
-  it('multi order dedupe - the same update from several sockets passes once, a new state passes', () => {
-    let now = 0;
-    const dedupe = new OrderDeduper({ windowMs: 1000, now: () => now });
-    const open = order('1', 'OPEN');
-    expect(dedupe.accept(open)).toBe(true);
-    expect(dedupe.accept({ ...open, checksum: 'other-app' })).toBe(false);
-    expect(dedupe.accept(order('1', 'COMPLETE', { filled_quantity: 1, pending_quantity: 0 }))).toBe(true);
-    expect(dedupe.duplicates).toBe(1);
-    now = 1500; // outside the window: a replay long after is delivered again
-    expect(dedupe.accept(open)).toBe(true);
-  });
-
-  it('multi order dedupe - memory stays bounded', () => {
-    const dedupe = new OrderDeduper({ maxEntries: 3 });
-    for (let i = 0; i < 5; i++) expect(dedupe.accept(order(String(i), 'OPEN'))).toBe(true);
-    // The oldest was forgotten, the newest is remembered.
-    expect(dedupe.accept(order('0', 'OPEN'))).toBe(true);
-    expect(dedupe.accept(order('4', 'OPEN'))).toBe(false);
   });
 });

@@ -5,16 +5,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeFrame } from '../../protocol/index.js';
 import type { ProtocolErrorInfo, Tick } from '../../protocol/types.js';
-import { ExitCode, exitCodeOf } from '../exit-codes.js';
+import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
 import { type CliIo, StopRequest } from '../io.js';
 import { LiveView } from '../live-view.js';
 import { ticksToNdjson } from '../ndjson.js';
 import { OutputSink } from '../output.js';
-import { parseChoice, parseInteger, parseNumber } from '../parse.js';
+import { parseChoice, parseInteger, parseNumber, parsePort } from '../parse.js';
 import { type RecordingMetadata, RecordKind, readRecording, UNKNOWN_CONNECTION } from '../recording.js';
 import { type CliConnectionStats, type CliStatsSnapshot, RateTracker } from '../snapshot.js';
 import { renderSummary } from '../summary.js';
 import { type QuoteRow, renderView } from '../view.js';
+import type { ReplayServeOptions } from './replay-serve.js';
 
 const NO_TICKS: readonly Tick[] = [];
 
@@ -23,6 +24,13 @@ export interface RawReplayOptions {
   speed?: string;
   quotes?: string;
   summary?: boolean;
+  serve?: boolean;
+  port?: string;
+  host?: string;
+  loop?: boolean;
+  keys?: string;
+  duration?: string;
+  ignoreSubscriptions?: boolean;
 }
 
 export interface ReplayConfig {
@@ -32,9 +40,44 @@ export interface ReplayConfig {
   speed: number;
   quotes: number;
   summary: boolean;
+  /** `--serve`: play the recording to WebSocket clients instead of printing it. */
+  serve: ReplayServeOptions | undefined;
+}
+
+/** Flags that only mean something with --serve, and the name to report them by. */
+const SERVE_ONLY: readonly [keyof RawReplayOptions, string][] = [
+  ['port', '--port'],
+  ['host', '--host'],
+  ['loop', '--loop'],
+  ['keys', '--keys'],
+  ['duration', '--duration'],
+  ['ignoreSubscriptions', '--ignore-subscriptions'],
+];
+
+function resolveServeOptions(raw: RawReplayOptions): ReplayServeOptions | undefined {
+  if (raw.serve !== true) {
+    const stray = SERVE_ONLY.find(([key]) => raw[key] !== undefined);
+    if (stray) throw new UsageError(`${stray[1]} needs --serve`);
+    return undefined;
+  }
+  if (raw.format !== undefined) throw new UsageError('--format cannot be combined with --serve');
+  return {
+    port: raw.port === undefined ? 0 : parsePort('--port', raw.port),
+    host: raw.host ?? '127.0.0.1',
+    loop: raw.loop === true,
+    keys: raw.keys === undefined ? 3 : parseInteger('--keys', raw.keys, 1, 20),
+    ignoreSubscriptions: raw.ignoreSubscriptions === true,
+    durationMs:
+      raw.duration === undefined
+        ? undefined
+        : Math.round(
+            parseNumber('--duration', raw.duration, 0.001, 31 * 24 * 3600, 'a number of seconds') * 1000,
+          ),
+  };
 }
 
 export function resolveReplayConfig(file: string, raw: RawReplayOptions, isTty: boolean): ReplayConfig {
+  const serve = resolveServeOptions(raw);
   const choice =
     raw.format === undefined
       ? 'auto'
@@ -42,7 +85,7 @@ export function resolveReplayConfig(file: string, raw: RawReplayOptions, isTty: 
   const format = choice === 'auto' ? (isTty ? 'view' : 'ndjson') : choice;
   const speed =
     raw.speed === undefined
-      ? format === 'view'
+      ? format === 'view' || serve !== undefined
         ? 1
         : 0
       : parseNumber('--speed', raw.speed, 0, 1_000_000, 'a speed factor');
@@ -52,6 +95,7 @@ export function resolveReplayConfig(file: string, raw: RawReplayOptions, isTty: 
     speed,
     quotes: raw.quotes === undefined ? 20 : parseInteger('--quotes', raw.quotes, 0, 1000),
     summary: raw.summary ?? true,
+    serve,
   };
 }
 

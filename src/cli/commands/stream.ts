@@ -235,7 +235,11 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
           `--nats needs the optional package @nats-io/transport-node (npm install @nats-io/transport-node): ${(error as Error).message}`,
         );
       });
-      const nats = await createNatsSink({ servers: config.nats, logger });
+      const nats = await createNatsSink({
+        servers: config.nats,
+        logger,
+        ...(config.natsJetstream ? { jetstream: true } : {}),
+      });
       nats.attach(manager);
       natsDropped = () => nats.stats().dropped;
       cleanups.push(() => nats.close());

@@ -1,0 +1,27 @@
+/**
+ * Wires a set of listeners onto a typed emitter and returns the one function that removes exactly
+ * them. The managers attach one set per connection or pool and must detach the same set when they
+ * retire it; keeping on() and off() in one place means no listener can be added without its removal.
+ * Internal: not re-exported from the root.
+ */
+
+/** The part of a typed EventEmitter that wiring needs (what TickerConnection and the pools declare). */
+export interface ListenerTarget<Events> {
+  on<E extends keyof Events>(event: E, listener: (...args: Events[E] & unknown[]) => void): unknown;
+  off<E extends keyof Events>(event: E, listener: (...args: Events[E] & unknown[]) => void): unknown;
+}
+
+/** One listener per event name, typed by the emitter's event map. */
+export type ListenerSet<Events> = { [E in keyof Events]?: (...args: Events[E] & unknown[]) => void };
+
+/** Adds every listener of `listeners` to `target`; the returned function removes them again. */
+export function attachListeners<Events>(
+  target: ListenerTarget<Events>,
+  listeners: ListenerSet<Events>,
+): () => void {
+  const entries = Object.entries(listeners) as [keyof Events, (...args: never[]) => void][];
+  for (const [event, listener] of entries) target.on(event, listener);
+  return () => {
+    for (const [event, listener] of entries) target.off(event, listener);
+  };
+}
