@@ -17,7 +17,7 @@ import type {
   TickerConnection,
   TickerStats,
 } from '../connection/types.js';
-import { closedError, InvalidArgumentError, KiteTickerError, redact } from '../errors.js';
+import { closedError, ErrorCode, InvalidArgumentError, KiteTickerError, redact } from '../errors.js';
 import { isMode, type Mode } from '../protocol/constants.js';
 import { validateTokens } from '../protocol/index.js';
 import type { OrderUpdate, ProtocolErrorInfo, Tick } from '../protocol/types.js';
@@ -524,7 +524,7 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
       () =>
         timeout.abort(
           new KiteTickerError(
-            'ERR_CONNECT_TIMEOUT',
+            ErrorCode.ConnectTimeout,
             `connections of api_key ${this.apiKey} did not connect within ${this.config.connectionTimeoutMs} ms`,
           ),
         ),

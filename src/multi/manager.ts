@@ -57,7 +57,8 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
   /** The keys in the order they were added: that order breaks placement ties. */
   readonly #order: KeySlot[] = [];
   readonly #table = new DesiredState();
-  readonly #unified = new Broadcaster<MultiApiMessage>();
+  /** Unified channels; their defaults are the pools' (baseConfig channelCapacity / overflow). */
+  readonly #unified: Broadcaster<MultiApiMessage>;
   /** Across keys; each key's pool already dropped the copies of its own sockets. */
   readonly #orders: OrderDeduplicator;
   readonly #logger: Logger;
@@ -77,6 +78,10 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
     this.#config = config;
     this.#logger = config.baseConfig.logger ?? silentLogger;
     this.#capacityPerKey = config.maxConnectionsPerApi * config.maxSymbolsPerConnection;
+    this.#unified = new Broadcaster<MultiApiMessage>({
+      capacity: config.baseConfig.channelCapacity,
+      overflow: config.baseConfig.overflow,
+    });
     this.#orders = new OrderDeduplicator({ windowMs: config.orderDedupeWindowMs });
     for (const key of config.apiKeys) {
       const slot = new KeySlot(

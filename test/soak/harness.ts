@@ -176,7 +176,27 @@ function pickModes(tokens: readonly number[], seed: number): Map<number, Mode> {
   return desired;
 }
 
+/**
+ * Runs one soak and reports. If the run itself fails (the fleet never starts, the simulator cannot
+ * listen), everything opened so far is closed before the error propagates: no socket or timer is left.
+ */
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
+  const undo: (() => unknown)[] = [];
+  try {
+    return await soak(options, undo);
+  } catch (error) {
+    for (const fn of undo.reverse()) {
+      try {
+        await fn();
+      } catch {
+        // best effort: the original error is the one to report
+      }
+    }
+    throw error;
+  }
+}
+
+async function soak(options: SoakOptions, undo: (() => unknown)[]): Promise<SoakReport> {
   const seed = options.seed ?? 1;
   const keys = options.keys ?? 3;
   const maxSym =
@@ -198,9 +218,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     violations.add('uncaught_exception', clock(), String(error?.stack ?? error), String(++hookEvents));
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
+  undo.push(() => {
+    process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
+  });
 
   const memory = new MemoryMonitor({ warmupMs });
   memory.start();
+  undo.push(() => memory.stop());
 
   // ---- the server
   const ids = Array.from({ length: keys }, (_, i) => `key${i + 1}`);
@@ -225,6 +250,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     ...options.simulator,
   });
   await sim.start();
+  undo.push(() => sim.stop());
   const tokens = sim
     .instruments()
     .slice(0, options.instruments)
@@ -245,12 +271,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   for (const id of ids) builder = builder.addApiKey(id, apiKeyOf.get(id)!, tokenOf(id));
   if (options.logger) builder = builder.logger(options.logger);
   const manager = builder.build();
+  undo.push(() => manager.stop());
   options.onManager?.(manager);
 
   const ticks = new TickClock(tokens);
   const clockTimer = setInterval(() => {
     ticks.now = clock();
   }, 20);
+  undo.push(() => clearInterval(clockTimer));
   manager.on('ticks', (batch) => ticks.record(batch));
   let managerErrors = 0;
   manager.on('error', () => {
@@ -429,10 +457,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     violations.endPoll();
   };
   const pollTimer = setInterval(poll, pollMs);
+  undo.push(() => clearInterval(pollTimer));
   const chaosStartedAt = clock();
   const ticksAtChaos = ticks.ticks;
   recording = true;
   chaos.start();
+  undo.push(() => chaos?.stop());
   // A short run may not draw every kind: at mid-run, inject each missing kind once, 1.5 s apart.
   const coverTimers: ReturnType<typeof setTimeout>[] = [];
   if (options.coverAllKinds ?? true) {
@@ -452,6 +482,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         `connections ${s.totalConnections}, drops ${s.totalDrops}, rss ${(process.memoryUsage.rss() / 1048576).toFixed(0)} MB`,
     );
   }, 15_000);
+  undo.push(() => clearInterval(progressTimer));
 
   await sleep(options.durationMs);
   for (const t of coverTimers) clearTimeout(t);

@@ -107,6 +107,17 @@ describe('multi builder', () => {
     expect(config.logger).toBe(logger);
     expect(pool('k1').accessToken).toBe('secret-token-1');
   });
+
+  it('multi builder - unified channels take their default capacity and overflow from baseConfig', async () => {
+    const { manager, pool } = setup((b) => b.baseConfig({ channelCapacity: 2, overflow: 'drop-newest' }));
+    await manager.start();
+    const channel = manager.getUnifiedChannel();
+    for (let i = 0; i < 3; i++) pool('k1').emitTicks(0, [ltpTick(i)]);
+    expect(channel.size).toBe(2);
+    expect(channel.dropped).toBe(1);
+    const first = channel.tryReceive();
+    expect(first?.message.type === 'ticks' && first.message.ticks[0]?.instrument_token).toBe(0);
+  });
 });
 
 describe('multi manager', () => {
