@@ -85,6 +85,12 @@ export interface FaultRecord {
   affected: number;
   /** ms from the fault to full recovery; undefined if it never recovered. */
   recoveryMs?: number;
+  /**
+   * ms from the last fault that hit any of the same instruments before they recovered (this one or a
+   * later one) to recovery: the time the client took once the server stopped breaking them. The 10 s
+   * bound applies to this; `recoveryMs` also counts the downtime of overlapping faults.
+   */
+  settleMs?: number;
 }
 
 export interface SoakReport {
@@ -103,6 +109,8 @@ export interface SoakReport {
   recoveryP99Ms: number;
   recoveryMaxMs: number;
   slowestFault: FaultRecord | undefined;
+  /** Largest settleMs (what the 10 s bound applies to). */
+  settleMaxMs: number;
   tokenRotations: number;
   violations: Violation[];
   violationsByKind: Partial<Record<ViolationKind, number>>;
@@ -372,6 +380,14 @@ async function soak(options: SoakOptions, undo: (() => unknown)[]): Promise<Soak
   let recording = false;
   /** Per pending fault: the instruments it hit (read from the server at the moment of the fault). */
   const affectedBy = new Map<FaultRecord, number[]>();
+  /** Per pending fault: the same as a set, and when any of them was last hit (by it or a later fault). */
+  const hitSet = new Map<FaultRecord, Set<number>>();
+  const lastHitAt = new Map<FaultRecord, number>();
+  const overlaps = (a: Set<number>, b: Set<number>): boolean => {
+    const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+    for (const t of small) if (large.has(t)) return true;
+    return false;
+  };
   sim.on('fault', (fault: SimFault) => {
     if (!recording) return;
     // The event fires before the fault takes effect, so the socket is still listed with its instruments.
@@ -404,8 +420,12 @@ async function soak(options: SoakOptions, undo: (() => unknown)[]): Promise<Soak
     if (fault.apiKey !== undefined) record.apiKey = fault.apiKey;
     if (fault.connectionId !== undefined) record.connectionId = fault.connectionId;
     faults.push(record);
+    const set = new Set(affected);
+    for (const f of pending) if (overlaps(hitSet.get(f)!, set)) lastHitAt.set(f, record.at);
     pending.add(record);
     affectedBy.set(record, affected);
+    hitSet.set(record, set);
+    lastHitAt.set(record, record.at);
     const where = fault.connectionId !== undefined ? ` socket ${fault.connectionId}` : '';
     progress(
       `${(record.at / 1000).toFixed(1)} s  fault #${record.seq} ${fault.kind}${where}${fault.apiKey ? ` ${fault.apiKey}` : ''}: ` +
@@ -434,17 +454,23 @@ async function soak(options: SoakOptions, undo: (() => unknown)[]): Promise<Soak
     }
     for (const f of pending) {
       const left = unrecoveredCount(affectedBy.get(f)!, f.at, view, desired, ticks);
+      const hitAt = lastHitAt.get(f)!;
       if (left === 0) {
         f.recoveryMs = now - f.at;
+        f.settleMs = now - hitAt;
         pending.delete(f);
         affectedBy.delete(f);
-      } else if (now - f.at > bound && !flagged.has(f)) {
+        hitSet.delete(f);
+        lastHitAt.delete(f);
+      } else if (now - hitAt > bound && !flagged.has(f)) {
         flagged.add(f);
         const c = whole;
+        const since =
+          hitAt > f.at ? ` (last hit again ${((hitAt - f.at) / 1000).toFixed(1)} s after it)` : '';
         violations.add(
           'recovery_timeout',
           now,
-          `fault #${f.seq} ${f.kind} (${f.detail}): ${left} of ${f.affected} instruments not back after ${bound} ms; ` +
+          `fault #${f.seq} ${f.kind} (${f.detail})${since}: ${left} of ${f.affected} instruments not back ${bound} ms after the last hit; ` +
             `server-wide ${c.missing} missing, ${c.wrongMode} in the wrong mode, ${c.unwanted} unwanted`,
           `#${f.seq}`,
         );
@@ -568,6 +594,7 @@ async function soak(options: SoakOptions, undo: (() => unknown)[]): Promise<Soak
     recoveryP50Ms: percentile(recoveries, 50),
     recoveryP99Ms: percentile(recoveries, 99),
     recoveryMaxMs: recoveries[recoveries.length - 1] ?? 0,
+    settleMaxMs: faults.reduce((m, f) => Math.max(m, f.settleMs ?? 0), 0),
     slowestFault,
     tokenRotations: rotations,
     violations: violations.list,

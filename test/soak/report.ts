@@ -62,6 +62,7 @@ export function formatReport(r: SoakReport, command?: string): string {
         ? `${s(r.recoveryMaxMs)} (#${r.slowestFault.seq} ${r.slowestFault.kind}: ${r.slowestFault.detail})`
         : '-',
     ]),
+    row(['slowest recovery after the last hit (bound: 10 s)', s(r.settleMaxMs)]),
     row(['token rotations (revoked -> updateAccessToken)', String(r.tokenRotations)]),
     row(['reconnects (client side)', int(r.reconnects)]),
     row([
