@@ -31,7 +31,7 @@ export interface KiteTickerManagerConfig {
   livenessTimeoutMs: number;
   /** Default 'wss://ws.kite.trade'. */
   url: string;
-  /** Buffer of each channel. Default 4096 messages. */
+  /** Buffer of each channel. Default 256 messages (one message is one frame's batch of ticks). */
   channelCapacity: number;
   /** Default 'drop-oldest'. */
   overflow: OverflowPolicy;

@@ -7,7 +7,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { Channel, ChannelOptions, OverflowPolicy } from './types.js';
 
 /** Default buffer size of a channel. */
-export const DEFAULT_CHANNEL_CAPACITY = 4096;
+export const DEFAULT_CHANNEL_CAPACITY = 256;
 
 /** Validates channel options, naming the bad one; returns them with defaults applied. */
 export function resolveChannelOptions(
@@ -47,7 +47,7 @@ export class BoundedChannel<T> implements Channel<T> {
   readonly #onClose: ((channel: BoundedChannel<T>) => void) | undefined;
 
   /**
-   * @param options capacity (default 4096) and overflow policy (default 'drop-oldest').
+   * @param options capacity (default 256) and overflow policy (default 'drop-oldest').
    * @param onClose called once when the channel closes (consumer close or source end); the
    *   Broadcaster uses it to unsubscribe the channel.
    */

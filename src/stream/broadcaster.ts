@@ -22,7 +22,7 @@ export class Broadcaster<T> {
     this.#channels = next;
   };
 
-  /** @param defaults options of channels subscribed without their own (capacity 4096, 'drop-oldest'). */
+  /** @param defaults options of channels subscribed without their own (capacity 256, 'drop-oldest'). */
   constructor(defaults?: ChannelOptions) {
     this.#defaults = resolveChannelOptions(defaults);
   }
