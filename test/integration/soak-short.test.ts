@@ -100,6 +100,7 @@ describe('soak', () => {
       warmupMs: 15_000,
     });
     const table = formatReport(report);
+    if (process.env.SOAK_REPORT) console.log(table);
     // The table is the evidence when this fails.
     expect(report.violations, table).toEqual([]);
     expect(report.violationsByKind).toEqual({});
@@ -122,5 +123,8 @@ describe('soak', () => {
     // The feed kept flowing through the chaos (faults take instruments away for a few seconds each).
     expect(report.ticksPerSecond).toBeGreaterThan(report.expectedTicksPerSecond * 0.6);
     expect(report.memory.rssMaxMb).toBeLessThan(600);
+    // The memory trend was really measured (post-GC heap samples after warm-up).
+    expect(report.memory.gcForced).toBe(true);
+    expect(report.memory.gcSamples).toBeGreaterThanOrEqual(6);
   }, 150_000);
 });
