@@ -5,6 +5,17 @@
  */
 import { runCli } from './program.js';
 
+// A reader that goes away (`kiteticker --help | head`) must not end in a stack trace. Commands that
+// stream handle this themselves (they stop and print their summary); for everything else, such as
+// help text, a closed pipe simply ends the process quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (stream.listenerCount('error') > 1) return;
+    if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw err;
+  });
+}
+
 let signals = 0;
 const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,

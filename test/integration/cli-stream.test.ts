@@ -63,6 +63,15 @@ describe('cli stream', () => {
     expect(stderr).not.toMatch(/EPIPE|Error:|at .*\.js/);
     expect(stderr).toMatch(/stopped: output closed/);
   });
+
+  it('cli help - a reader that is already gone gets no stack trace, and the exit code is 0', async () => {
+    const run = startCli(['--help']);
+    // Close our end before the CLI writes a byte: its first write meets EPIPE.
+    run.child.stdout.destroy();
+    const { code, stderr } = await run.done;
+    expect(stderr).not.toMatch(/EPIPE|Error:|at .*\.js/);
+    expect(code).toBe(0);
+  });
 });
 
 describe('cli record and replay', () => {
