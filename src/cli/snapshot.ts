@@ -3,6 +3,7 @@
  * exporter and the exit summary all render, so each of them is a pure function tested without sockets.
  * `fromMultiStats` adapts the multi-key manager's `getStats()` to it.
  */
+import type { ConnectionStatsSnapshot } from '../manager/types.js';
 
 export interface CliConnectionStats {
   /** 0-based connection index within its API key. */
@@ -133,19 +134,8 @@ function rateKey(apiKeyId: string, index: number): string {
   return `${apiKeyId}\u0000${index}`;
 }
 
-/** The fields the adapter reads from a per-connection stats entry (a ConnectionStatsSnapshot). */
-interface ConnectionStatsLike {
-  index: number;
-  status: string;
-  connected: boolean;
-  symbols: number;
-  frames: number;
-  ticks: number;
-  bytes: number;
-  reconnects: number;
-  protocolErrors: number;
-  lastFrameAgeMs: number | null;
-}
+/** The fields the adapter reads from a per-connection stats entry. */
+type ConnectionStatsLike = Pick<ConnectionStatsSnapshot, keyof CliConnectionStats>;
 
 /** The fields the adapter reads from the multi-key manager's `getStats()` (MultiApiStats). */
 export interface MultiStatsLike {
