@@ -12,10 +12,8 @@ import {
 import { type CliStatsSnapshot, fromMultiStats, RateTracker, totalsOf } from '../../src/cli/snapshot.js';
 import { renderSummary } from '../../src/cli/summary.js';
 import { formatAge, renderView, toAnsiFrame } from '../../src/cli/view.js';
-import { InstrumentIndex, loadInstrumentsCsv } from '../../src/instruments/index.js';
+import { InstrumentIndex, parseInstrumentsCsv } from '../../src/instruments/index.js';
 import type { FullTick, IndexTick } from '../../src/protocol/types.js';
-
-const FIXTURES = new URL('../../../shared/fixtures/kiteconnect-mocks/', import.meta.url);
 
 function snapshot(
   at: number,
@@ -295,8 +293,16 @@ describe('cli metrics', () => {
 });
 
 describe('cli instrument selection', () => {
-  it('cli selection - tokens and symbols resolve in order without duplicates; unknown symbols are listed', async () => {
-    const list = await loadInstrumentsCsv(new URL('instruments_all.csv', FIXTURES).pathname);
+  it('cli selection - tokens and symbols resolve in order without duplicates; unknown symbols are listed', () => {
+    // Written here so the test stands alone on a fresh clone (rows shaped like Kite's instrument dump).
+    const list = parseInstrumentsCsv(
+      [
+        'instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange',
+        '2560257,10001,ACMEPOWER,ACME POWER LTD,0.0,,0.0,0.05,1,EQ,NSE,NSE',
+        '12800258,50001,NIFTY24DEC24000CE,,0.0,2024-12-26,24000.0,0.05,25,CE,NFO-OPT,NFO',
+        '128000260,500001,ACMEPOWER,ACME POWER LTD,0.0,,0.0,0.05,1,EQ,BSE,BSE',
+      ].join('\n'),
+    );
     const index = new InstrumentIndex(list);
     const first = list[0]!;
     const symbol = `${first.exchange}:${first.tradingsymbol}`;
