@@ -1,14 +1,29 @@
 /**
  * Server -> client text frames (kite-protocol.md 5): `{"type":"order"|"error"|"message","data":...}`.
- * Never throws: invalid JSON, a missing/unknown type or a malformed order is reported through `onError`
- * and gives `undefined`.
+ * Never throws: invalid JSON, a missing/unknown type, a malformed order or nesting deeper than
+ * `MAX_TEXT_NESTING` is reported through `onError` and gives `undefined`. Whatever it passes on can be
+ * stringified safely (see text-guard.ts); an `error` message is at most `MAX_RENDERED_TEXT` characters.
  */
+import { boundText, MAX_TEXT_NESTING, nestingExceeds, renderBounded } from './text-guard.js';
 import type { OrderUpdate, ProtocolErrorHandler, TextMessage } from './types.js';
 
 const MAX_SNIPPET = 80;
 
 /** Parses one text frame. Returns undefined (and reports why) when it is not a known message. */
 export function parseTextMessage(text: string, onError?: ProtocolErrorHandler): TextMessage | undefined {
+  try {
+    return parse(text, onError);
+  } catch (error) {
+    // Last line: nothing above is known to throw, but a server frame must never escape as an exception.
+    onError?.({
+      kind: 'invalid_text_message',
+      detail: `text frame could not be read (${error instanceof Error ? error.name : 'error'})`,
+    });
+    return undefined;
+  }
+}
+
+function parse(text: string, onError: ProtocolErrorHandler | undefined): TextMessage | undefined {
   let msg: unknown;
   try {
     msg = JSON.parse(text);
@@ -18,6 +33,13 @@ export function parseTextMessage(text: string, onError?: ProtocolErrorHandler): 
   }
   if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
     onError?.({ kind: 'invalid_text_message', detail: `text frame is not a JSON object: ${snippet(text)}` });
+    return undefined;
+  }
+  if (nestingExceeds(text, MAX_TEXT_NESTING)) {
+    onError?.({
+      kind: 'invalid_text_message',
+      detail: `text frame nests deeper than ${MAX_TEXT_NESTING} levels: ${snippet(text)}`,
+    });
     return undefined;
   }
   const { type, data } = msg as { type?: unknown; data?: unknown };
@@ -32,8 +54,8 @@ export function parseTextMessage(text: string, onError?: ProtocolErrorHandler): 
       }
       return { type: 'order', data };
     case 'error':
-      // Kite sends a string; anything else is rendered rather than lost (Go's client panics here).
-      return { type: 'error', data: typeof data === 'string' ? data : String(JSON.stringify(data)) };
+      // Kite sends a short string; anything else is rendered rather than lost (Go's client panics here).
+      return { type: 'error', data: typeof data === 'string' ? boundText(data) : renderBounded(data) };
     case 'message':
       return { type: 'message', data };
     case undefined:
@@ -42,7 +64,7 @@ export function parseTextMessage(text: string, onError?: ProtocolErrorHandler): 
     default:
       onError?.({
         kind: 'unknown_text_type',
-        detail: `unknown text message type ${snippet(JSON.stringify(type) ?? String(type))}`,
+        detail: `unknown text message type ${renderBounded(type, MAX_SNIPPET)}`,
       });
       return undefined;
   }
