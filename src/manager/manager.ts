@@ -92,6 +92,8 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
   #healthTimer: NodeJS.Timeout | undefined;
   #startedAt = 0;
   #messagesReceived = 0;
+  /** Ticks dropped because their token is not subscribed on the connection that brought them. */
+  #unknownTokenDrops = 0;
   /** Whether the 'ticks' listener updates `latestQuotes` (option `latestQuotes`). */
   readonly #keepQuotes: boolean;
 
@@ -236,6 +238,7 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
       slot.broadcaster.close();
     }
     this.#merged.close();
+    this.#orders.clear();
     this.config.logger.info({ apiKey: this.apiKey }, 'ticker manager stopped');
   }
 
@@ -416,6 +419,7 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
       totalReconnects: 0,
       totalDrops: this.#merged.dropped,
       duplicateOrders: this.#orders.duplicates,
+      unknownTokenDrops: this.#unknownTokenDrops,
       uptimeMs: this.#startedAt > 0 && this.#state !== 'stopped' ? Date.now() - this.#startedAt : 0,
     };
     for (const slot of this.#slots) {
@@ -603,12 +607,24 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
       local.publish(message);
       merged.publish(message);
     };
+    const desired = slot.desired;
     const onTicks = (ticks: Tick[]): void => {
+      // Only what this connection should carry goes on: a server sending instruments nobody subscribed
+      // (or ticks still in flight after an unsubscribe) must not reach consumers or grow their tables.
+      // One Map lookup per tick; a new array only when something is dropped.
+      let batch = ticks;
+      for (let i = 0; i < ticks.length; i++) {
+        if (!desired.has(ticks[i]!.instrument_token)) {
+          batch = this.#withoutUnknown(ticks, desired);
+          if (batch.length === 0) return;
+          break;
+        }
+      }
       this.#messagesReceived++;
-      quotes?.update(ticks);
+      quotes?.update(batch);
       if (local.hasSubscribers || merged.hasSubscribers)
-        publish({ type: 'ticks', connectionIndex: index, ticks });
-      this.emit('ticks', ticks, index);
+        publish({ type: 'ticks', connectionIndex: index, ticks: batch });
+      this.emit('ticks', batch, index);
     };
     const onOrder = (order: OrderUpdate): void => {
       if (!this.#orders.accept(order)) return;
@@ -651,6 +667,13 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
       protocolError: onProtocolError,
       error: onError,
     });
+  }
+
+  /** The ticks of `batch` whose token is in `desired`; counts the others. */
+  #withoutUnknown(batch: readonly Tick[], desired: ReadonlyMap<number, Mode>): Tick[] {
+    const kept = batch.filter((tick) => desired.has(tick.instrument_token));
+    this.#unknownTokenDrops += batch.length - kept.length;
+    return kept;
   }
 
   #checkHealth(): void {

@@ -80,6 +80,11 @@ export interface ManagerStats {
   totalDrops: number;
   /** Order updates dropped as copies of one already delivered (Kite sends each to every socket). */
   duplicateOrders: number;
+  /**
+   * Ticks dropped because their instrument is not subscribed on the connection that brought them (a
+   * misbehaving server, or ticks still in flight just after an unsubscribe).
+   */
+  unknownTokenDrops: number;
   /** Since start(); 0 before. */
   uptimeMs: number;
 }

@@ -69,6 +69,10 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
   #startedAt = 0;
   #stoppedAt = 0;
   #healthTimer: ReturnType<typeof setInterval> | undefined;
+  /** Tokens handed to a pool whose subscribe call has not returned yet (not in the table until it does). */
+  readonly #placing = new Set<number>();
+  /** Ticks dropped here for tokens the manager does not want (the pools count their own). */
+  #unknownTokenDrops = 0;
   /** Tail of the serial queue of mutations. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -161,6 +165,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
       slot.state = 'stopped';
     }
     this.#unified.close();
+    this.#orders.clear();
   }
 
   /** `await using manager = builder.build()` stops it at the end of the scope. */
@@ -367,6 +372,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
       totalTicks: sum((s) => s.totalTicks),
       totalDrops: sum((s) => s.totalDrops) + this.#unified.dropped,
       duplicateOrders: sum((s) => s.manager.duplicateOrders) + this.#orders.duplicates,
+      unknownTokenDrops: sum((s) => s.manager.unknownTokenDrops) + this.#unknownTokenDrops,
       uptimeMs: this.#startedAt === 0 ? 0 : Math.max(0, end - this.#startedAt),
       perApiStats,
     };
@@ -410,10 +416,20 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
     const id = slot.id;
     const unified = this.#unified;
     const onTicks = (ticks: Tick[], connectionIndex: number): void => {
-      this.emit('ticks', ticks, id, connectionIndex);
+      // Each key's pool already drops instruments its sockets do not carry; this catches a pool that
+      // does not (a custom managerFactory). One lookup per tick; a new array only when one is dropped.
+      let batch = ticks;
+      for (let i = 0; i < ticks.length; i++) {
+        if (!this.#isWanted(ticks[i]!.instrument_token)) {
+          batch = this.#withoutUnknown(ticks);
+          if (batch.length === 0) return;
+          break;
+        }
+      }
+      this.emit('ticks', batch, id, connectionIndex);
       // The tagged wrapper is only built when a unified channel exists.
       if (unified.hasSubscribers)
-        unified.publish({ apiKeyId: id, message: { type: 'ticks', connectionIndex, ticks } });
+        unified.publish({ apiKeyId: id, message: { type: 'ticks', connectionIndex, ticks: batch } });
     };
     const onOrder = (order: OrderUpdate, connectionIndex: number): void => {
       if (!this.#orders.accept(order)) return;
@@ -450,6 +466,18 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
       protocolError: onProtocolError,
       error: onError,
     });
+  }
+
+  /** In the table, or being placed right now (a pool may deliver before its subscribe call returns). */
+  #isWanted(token: number): boolean {
+    return this.#table.has(token) || (this.#placing.size > 0 && this.#placing.has(token));
+  }
+
+  /** The ticks of `batch` the manager wants; counts the others. */
+  #withoutUnknown(batch: readonly Tick[]): Tick[] {
+    const kept = batch.filter((tick) => this.#isWanted(tick.instrument_token));
+    this.#unknownTokenDrops += batch.length - kept.length;
+    return kept;
   }
 
   /** Keeps each key's socket states and turns them into failure / recovery decisions. */
@@ -607,9 +635,11 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
     for (const [id, tokens] of assignment) {
       const slot = this.#slots.get(id)!;
       for (const [mode, group] of groupByMode(tokens.map((t) => [t, modeOf(t)] as const))) {
+        for (const t of group) this.#placing.add(t);
         try {
           await slot.manager.subscribeSymbols(group, mode);
         } catch (error) {
+          for (const t of group) this.#placing.delete(t);
           if (atomic) {
             for (const d of done) {
               await this.#quietly(d.slot.manager.unsubscribeSymbols(d.tokens), d.slot.id);
@@ -621,7 +651,10 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
           for (const t of group) this.#table.set(t, undefined, mode);
           continue;
         }
-        for (const t of group) this.#table.set(t, id, mode);
+        for (const t of group) {
+          this.#placing.delete(t);
+          this.#table.set(t, id, mode);
+        }
         done.push({ slot, tokens: group });
         const list = placed.get(id);
         if (list) list.push(...group);

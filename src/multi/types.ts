@@ -139,6 +139,8 @@ export interface MultiApiStats {
   totalDrops: number;
   /** Order updates dropped as copies (same update on several sockets or keys): the pools' and the cross-key ones. */
   duplicateOrders: number;
+  /** Ticks dropped for instruments nobody subscribed: the pools' (per socket) and the manager's own. */
+  unknownTokenDrops: number;
   /** Since start(); 0 before. */
   uptimeMs: number;
   perApiStats: ApiKeyStats[];

@@ -211,23 +211,44 @@ describe('manager', () => {
     const ch1 = manager.getChannel(1)!;
     const merged = manager.getMergedChannel();
     expect(manager.getChannel(3)).toBeUndefined();
-    const batch = [ltp(1, 10), ltp(2, 20), ltp(99, 1)];
+    const batch = [ltp(1, 10), ltp(2, 20)];
     made[0]!.fire('ticks', batch);
     expect(made[0]!.listenerCount('ticks')).toBe(1);
-    expect(seen).toEqual([[3, 0]]);
+    expect(seen).toEqual([[2, 0]]);
     expect(ch0.tryReceive()).toEqual({ type: 'ticks', connectionIndex: 0, ticks: batch });
     expect(ch1.size).toBe(0);
+    // A batch of subscribed instruments is passed on as it came (no copy).
     expect((merged.tryReceive() as TickerMessage & { type: 'ticks' }).ticks).toBe(batch);
     expect(manager.latestQuotes.get(1)?.last_price).toBe(10);
-    // 99 is not subscribed: not kept.
-    expect(manager.latestQuotes.has(99)).toBe(false);
     await manager.unsubscribeSymbols([2]);
     expect(manager.latestQuotes.has(2)).toBe(false);
+  });
+
+  it('manager - ticks of instruments not subscribed on that connection are dropped and counted', async () => {
+    const { manager, made } = make({ maxSymbolsPerConnection: 2 });
+    await manager.start();
+    await manager.subscribeSymbols([1, 2, 3]); // 1, 2 on connection 0; 3 on connection 1
+    const seen: number[][] = [];
+    manager.on('ticks', (ticks) => seen.push(ticks.map((t) => t.instrument_token)));
+    const merged = manager.getMergedChannel();
+    made[0]!.fire('ticks', [ltp(1), ltp(99), ltp(2), ltp(3)]); // 3 belongs to the other connection
+    made[0]!.fire('ticks', [ltp(4_000_000), ltp(5_000_000)]); // nothing known: no batch at all
+    made[1]!.fire('ticks', [ltp(3)]);
+    await manager.unsubscribeSymbols([1]);
+    made[0]!.fire('ticks', [ltp(1), ltp(2)]); // 1 still in flight after the unsubscribe
+    expect(seen).toEqual([[1, 2], [3], [2]]);
+    expect(merged.size).toBe(3);
+    expect(manager.latestQuotes.has(99)).toBe(false);
+    const stats = manager.getStats();
+    expect(stats.unknownTokenDrops).toBe(5);
+    expect(stats.totalMessagesReceived).toBe(3);
+    expect(stats.totalDrops).toBe(0); // not a consumer's loss
   });
 
   it('manager - a slow channel drops its own messages and the drops show in stats', async () => {
     const { manager, made } = make({ channelCapacity: 2 });
     await manager.start();
+    await manager.subscribeSymbols([1]);
     const slow = manager.getChannel(0)!;
     const fast = manager.getMergedChannel({ capacity: 100 });
     for (let i = 0; i < 10; i++) made[0]!.fire('ticks', [ltp(1, i)]);

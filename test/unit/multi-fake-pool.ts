@@ -37,6 +37,8 @@ export class FakePool extends EventEmitter<KiteTickerManagerEvents> implements E
   failStart = false;
   /** Make subscribeSymbols reject (to test rollback). */
   failSubscribe = false;
+  /** Runs once a subscribe is applied, before the call returns (to deliver ticks that early). */
+  beforeSubscribeReturns: ((tokens: readonly number[]) => void) | undefined;
   started = false;
   stopped = false;
   ticks = 0;
@@ -79,6 +81,7 @@ export class FakePool extends EventEmitter<KiteTickerManagerEvents> implements E
       const conn = this.conns.find((c) => c.has(t)) ?? this.conns.find((c) => c.size < this.perConn)!;
       conn.set(t, mode);
     }
+    this.beforeSubscribeReturns?.(tokens);
   }
 
   async unsubscribeSymbols(tokens: readonly number[]): Promise<void> {
@@ -121,6 +124,7 @@ export class FakePool extends EventEmitter<KiteTickerManagerEvents> implements E
       totalReconnects: 0,
       totalDrops: 0,
       duplicateOrders: 0,
+      unknownTokenDrops: 0,
       uptimeMs: 0,
     };
   }

@@ -111,6 +111,7 @@ describe('multi builder', () => {
   it('multi builder - unified channels take their default capacity and overflow from baseConfig', async () => {
     const { manager, pool } = setup((b) => b.baseConfig({ channelCapacity: 2, overflow: 'drop-newest' }));
     await manager.start();
+    await manager.subscribeSymbols([0, 1, 2]);
     const channel = manager.getUnifiedChannel();
     for (let i = 0; i < 3; i++) pool('k1').emitTicks(0, [ltpTick(i)]);
     expect(channel.size).toBe(2);
@@ -245,9 +246,38 @@ describe('multi manager', () => {
     expect(manager.getStats().totalSymbols).toBe(0);
   });
 
+  it('multi manager - ticks of instruments nobody subscribed are dropped and counted, even from a custom pool', async () => {
+    const { manager, pool } = setup();
+    await manager.start();
+    await manager.subscribeSymbols([5, 6]);
+    const channel = manager.getUnifiedChannel({ capacity: 100 });
+    const seen: number[][] = [];
+    manager.on('ticks', (ticks) => seen.push(ticks.map((t) => t.instrument_token)));
+    pool('k1').emitTicks(0, [ltpTick(5), ltpTick(77), ltpTick(6)]);
+    pool('k2').emitTicks(1, [ltpTick(88), ltpTick(99)]);
+    await manager.unsubscribeSymbols([5]);
+    pool('k3').emitTicks(0, [ltpTick(5)]);
+    expect(seen).toEqual([[5, 6]]);
+    expect(channel.size).toBe(1);
+    expect(manager.getStats().unknownTokenDrops).toBe(4);
+  });
+
+  it('multi manager - ticks a pool delivers while its subscribe call is still running are kept', async () => {
+    const { manager, pool } = setup((b) => b.distributionStrategy(DistributionStrategy.Manual));
+    await manager.start();
+    const seen: number[][] = [];
+    manager.on('ticks', (ticks) => seen.push(ticks.map((t) => t.instrument_token)));
+    // The socket opens and ticks before subscribeSymbols returns (as a real pool opening a connection).
+    pool('k2').beforeSubscribeReturns = (tokens) => pool('k2').emitTicks(0, tokens.map(ltpTick));
+    await manager.subscribeSymbolsToApi('b', [41, 42], 'ltp');
+    expect(seen).toEqual([[41, 42]]);
+    expect(manager.getStats().unknownTokenDrops).toBe(0);
+  });
+
   it('multi manager - ticks, statuses and orders reach events and the tagged unified channel; orders once', async () => {
     const { manager, pool } = setup();
     await manager.start();
+    await manager.subscribeSymbols([5, 6]);
     const channel = manager.getUnifiedChannel({ capacity: 100 });
     const seen: [number, string, number][] = [];
     manager.on('ticks', (ticks, apiKeyId, connectionIndex) =>
