@@ -17,6 +17,7 @@ import { apiKeyIdBytes, EnvelopeWriter, encodeJsonEnvelope } from './envelope.js
 import { ensureLastTickStream } from './jetstream.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
 import { redactNatsText, redactUrl } from './secrets.js';
+import { DEFAULT_MAX_SUBJECTS, SubjectCache } from './subject-cache.js';
 import { DEFAULT_SUBJECT_PREFIX, statusSubject, tickSubject, validatePrefix } from './subjects.js';
 import type { NatsSinkStats, NatsTickSinkOptions, TickEncoding, TickSource } from './types.js';
 
@@ -28,11 +29,6 @@ const DEFAULTS = {
   connectTimeoutMs: 10_000,
   apiKeyId: 'default',
 } as const;
-
-interface SubjectState {
-  subject: string;
-  sequence: number;
-}
 
 export class NatsTickSink {
   private readonly options: NatsTickSinkOptions;
@@ -59,7 +55,7 @@ export class NatsTickSink {
   private flushing = false;
   private statusIterator: { stop?: () => void } | undefined;
 
-  private readonly subjects = new Map<number, SubjectState>();
+  private readonly subjects: SubjectCache;
   private readonly keyBytes = new Map<string, Uint8Array>();
   private readonly detachers = new Set<() => void>();
   private encodeErrorLogged = false;
@@ -90,6 +86,11 @@ export class NatsTickSink {
       throw new InvalidArgumentError(`maxPendingBytes must be at least 1024, got ${options.maxPendingBytes}`);
     }
     this.flushEveryBytes = Math.min(256 * 1024, Math.floor(this.maxPendingBytes / 4));
+    const maxSubjects = options.maxSubjects ?? DEFAULT_MAX_SUBJECTS;
+    if (!Number.isSafeInteger(maxSubjects) || maxSubjects < 2) {
+      throw new InvalidArgumentError(`maxSubjects must be a whole number >= 2, got ${String(maxSubjects)}`);
+    }
+    this.subjects = new SubjectCache(maxSubjects);
   }
 
   /**
@@ -290,6 +291,8 @@ export class NatsTickSink {
       reconnects: this.reconnects,
       disconnects: this.disconnects,
       connected: this.connected,
+      subjects: this.subjects.size,
+      subjectsEvicted: this.subjects.evicted,
     };
   }
 

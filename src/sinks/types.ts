@@ -73,6 +73,12 @@ export interface NatsTickSinkOptions {
    * consumers see the market at once (`latestTicks`). `true` for the defaults. Default off.
    */
   jetstream?: boolean | LastTickStreamOptions;
+  /**
+   * Instruments whose subject and sequence number are remembered. Beyond this the ones that ticked least
+   * recently are forgotten (and start again at sequence 1), so a feed of unknown tokens cannot grow the
+   * sink without bound. Default 100 000 (room for 50,000 instruments ticking without any eviction).
+   */
+  maxSubjects?: number;
   /** Time allowed for the first connection. Default 10 000 ms. */
   connectTimeoutMs?: number;
   /** Default silent. */
@@ -93,6 +99,10 @@ export interface NatsSinkStats {
   /** Times the connection to NATS was lost. */
   disconnects: number;
   connected: boolean;
+  /** Instruments whose subject and sequence are remembered now (at most `maxSubjects`). */
+  subjects: number;
+  /** Instruments forgotten to keep within `maxSubjects`. */
+  subjectsEvicted: number;
 }
 
 /**
