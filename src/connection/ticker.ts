@@ -22,6 +22,7 @@ import {
 import { isMode, Mode } from '../protocol/constants.js';
 import { FrameView } from '../protocol/frame-view.js';
 import { parseTextMessage, validateTokens } from '../protocol/index.js';
+import { boundText } from '../protocol/text-guard.js';
 import type { ProtocolErrorHandler, ProtocolErrorInfo } from '../protocol/types.js';
 import { backoffDelay, type RandomSource } from './backoff.js';
 import { type ResolvedTickerOptions, resolveTickerOptions, validateAccessToken } from './options.js';
@@ -304,7 +305,14 @@ export class KiteTicker extends EventEmitter<KiteTickerEvents> implements Ticker
     });
     socket.on('open', () => this.#onOpen(attempt));
     socket.on('message', (data, isBinary) => {
-      if (this.#attempt === attempt) this.#onMessage(data as Buffer, isBinary);
+      if (this.#attempt !== attempt) return;
+      // The last line between a server frame and an uncaught exception in ws's callback (which would end
+      // the host process): the decoders never throw, but a listener or an unforeseen input still could.
+      try {
+        this.#onMessage(data as Buffer, isBinary);
+      } catch (error) {
+        this.#onHandlerError(error, isBinary);
+      }
     });
     // Always listened: an 'error' on a socket nobody listens to would crash the host.
     socket.on('error', (err: Error & { code?: string }) => {
@@ -402,6 +410,31 @@ export class KiteTicker extends EventEmitter<KiteTickerEvents> implements Ticker
       case 'message':
         this.emit('serverMessage', message.data);
         break;
+    }
+  }
+
+  /** Reports (never rethrows) an exception thrown while a frame was being handled. */
+  #onHandlerError(error: unknown, isBinary: boolean): void {
+    let detail = `handling a ${isBinary ? 'binary' : 'text'} frame threw`;
+    try {
+      const what = error instanceof Error ? `${error.name}: ${error.message}` : typeof error;
+      // Redacted before it is cut, so that no cut can leave part of a token behind.
+      detail = boundText(redact(`${detail} ${what}`, [this.#accessToken, this.#opts.accessToken]), 300);
+    } catch {
+      // An error whose name or message cannot be read: the bare detail says enough.
+    }
+    try {
+      this.#onProtocolError({ kind: 'handler_error', detail });
+    } catch {
+      // A protocolError listener that throws too: the count is kept, and the log line below.
+    }
+    try {
+      this.#opts.logger.error(
+        { apiKey: this.#opts.apiKey, detail },
+        'kite ticker: a frame handler threw; frame skipped',
+      );
+    } catch {
+      // Nothing more can be done from inside the socket callback.
     }
   }
 

@@ -137,7 +137,8 @@ export type ProtocolErrorKind =
   | 'trailing_bytes' // bytes left after the N-th packet
   | 'invalid_json' // a text frame that is not JSON
   | 'invalid_text_message' // JSON without a known type / wrong data shape
-  | 'unknown_text_type';
+  | 'unknown_text_type'
+  | 'handler_error'; // handling a frame threw (a listener, or a bug): the frame was skipped, the socket kept
 
 export interface ProtocolErrorInfo {
   kind: ProtocolErrorKind;
