@@ -16,4 +16,5 @@ export { decodeFrame, isHeartbeat } from './decode.js';
 export { encodedLength, encodeFrame, encodeTick, encodeTicks, HEARTBEAT, writeTick } from './encode.js';
 export { FrameView } from './frame-view.js';
 export { parseTextMessage } from './text.js';
+export { MAX_RENDERED_TEXT, MAX_TEXT_NESTING } from './text-guard.js';
 export type * from './types.js';

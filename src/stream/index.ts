@@ -8,6 +8,7 @@ export { LatestQuoteTable, type LatestQuoteTableOptions } from './latest-quotes.
 export {
   DEFAULT_ORDER_DEDUPE_ENTRIES,
   DEFAULT_ORDER_DEDUPE_WINDOW_MS,
+  MAX_ORDER_DEDUPE_ENTRIES,
   OrderDeduplicator,
   type OrderDeduplicatorOptions,
   orderUpdateKey,
