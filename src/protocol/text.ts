@@ -11,9 +11,19 @@ const MAX_SNIPPET = 80;
 
 /** Parses one text frame. Returns undefined (and reports why) when it is not a known message. */
 export function parseTextMessage(text: string, onError?: ProtocolErrorHandler): TextMessage | undefined {
+  let inHandler = false;
+  const report: ProtocolErrorHandler | undefined =
+    onError &&
+    ((info) => {
+      inHandler = true;
+      onError(info);
+      inHandler = false;
+    });
   try {
-    return parse(text, onError);
+    return parse(text, report);
   } catch (error) {
+    // The caller's own handler throwing is the caller's business (and must not be reported twice).
+    if (inHandler) throw error;
     // Last line: nothing above is known to throw, but a server frame must never escape as an exception.
     onError?.({
       kind: 'invalid_text_message',

@@ -86,8 +86,9 @@ function writeValue(out: string, value: unknown, depth: number): string {
     case 'string':
       return `${out}s${value.length}:${value}`;
     case 'number':
-    case 'bigint':
       return `${out}n${String(value)};`;
+    case 'bigint':
+      return `${out}b${String(value)};`;
     case 'boolean':
       return `${out}${value ? 'T' : 'F'}`;
     case 'undefined':

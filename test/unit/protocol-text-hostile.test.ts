@@ -139,6 +139,24 @@ describe('hostile text frames', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('hostile text - even a value that throws when read is reported, not thrown; a throwing handler is called once', () => {
+    const hostile = {
+      toString(): string {
+        throw new Error('unreadable');
+      },
+    } as unknown as string;
+    const { msg, kinds } = parse(hostile);
+    expect(msg).toBeUndefined();
+    expect(kinds).toEqual(['invalid_text_message']);
+    let calls = 0;
+    const throwing = (): void => {
+      calls++;
+      throw new Error('handler bug');
+    };
+    expect(() => parseTextMessage('{oops', throwing)).toThrow('handler bug');
+    expect(calls).toBe(1);
+  });
+
   it('hostile text - renderBounded never throws and stays bounded', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
