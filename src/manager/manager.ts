@@ -24,7 +24,7 @@ import type { OrderUpdate, ProtocolErrorInfo, Tick } from '../protocol/types.js'
 import { Broadcaster } from '../stream/broadcaster.js';
 import { LatestQuoteTable } from '../stream/latest-quotes.js';
 import { attachListeners } from '../stream/listeners.js';
-import { OrderDeduplicator } from '../stream/order-dedupe.js';
+import { MAX_ORDER_DEDUPE_ENTRIES, OrderDeduplicator } from '../stream/order-dedupe.js';
 import type { Channel, ChannelOptions } from '../stream/types.js';
 import { resolveManagerConfig, validateAccessToken, validateCredentials } from './config.js';
 import { connectionHealth } from './health.js';
@@ -123,9 +123,14 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
       throw new InvalidArgumentError(`latestQuotes must be a boolean, got ${String(latestQuotes)}`);
     }
     this.#keepQuotes = latestQuotes;
-    if (orderDedupeSize !== undefined && (!Number.isSafeInteger(orderDedupeSize) || orderDedupeSize < 1)) {
+    if (
+      orderDedupeSize !== undefined &&
+      (!Number.isSafeInteger(orderDedupeSize) ||
+        orderDedupeSize < 1 ||
+        orderDedupeSize > MAX_ORDER_DEDUPE_ENTRIES)
+    ) {
       throw new InvalidArgumentError(
-        `orderDedupeSize must be a whole number >= 1, got ${String(orderDedupeSize)}`,
+        `orderDedupeSize must be a whole number from 1 to ${MAX_ORDER_DEDUPE_ENTRIES}, got ${String(orderDedupeSize)}`,
       );
     }
     if (

@@ -130,7 +130,7 @@ export interface KiteTickerManagerOptions extends Partial<KiteTickerManagerConfi
   createConnection?: ConnectionFactory;
   /**
    * Most order updates remembered to drop the copies Kite sends to each socket of the key (see
-   * `OrderDeduplicator`). Default 10 000.
+   * `OrderDeduplicator`). Default 10 000, at most 1 000 000 (each is a fixed-size digest, ~150 bytes).
    */
   orderDedupeSize?: number;
   /**

@@ -288,6 +288,7 @@ describe('manager', () => {
     expect(manager.getStats().duplicateOrders).toBe(0);
     expect(() => new KiteTickerManager('k', 't', { orderDedupeWindowMs: -1 })).toThrow(/orderDedupeWindowMs/);
     expect(() => new KiteTickerManager('k', 't', { orderDedupeSize: 0 })).toThrow(/orderDedupeSize/);
+    expect(() => new KiteTickerManager('k', 't', { orderDedupeSize: 1_000_001 })).toThrow(/orderDedupeSize/);
   });
 
   it('manager - health follows the connection and recovers', async () => {
