@@ -15,7 +15,7 @@ import type { OrderUpdate, ProtocolErrorInfo, Tick } from '../../src/protocol/ty
 import { MockKiteServer, waitFor } from './connection-mock-server.js';
 
 const WANTED = 408065;
-const UNKNOWN = 99_999_999 & 0xffff_ff01; // an NSE token nobody subscribes
+const UNKNOWN = (390_624 << 8) | 1; // an NSE token (segment 1) nobody subscribes
 
 const ltp = (token: number, price: number): Tick => ({
   mode: 'ltp',
