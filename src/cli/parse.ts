@@ -1,22 +1,28 @@
 /**
  * Parsers for flag values. Each returns the parsed value or throws a `UsageError` naming the flag,
- * so `--duration abc` reads "--duration: expected a number of seconds, got "abc"".
+ * so `--duration abc` reads "--duration: expected a number of seconds from 0.001 to 2147483, got "abc"".
+ * Numbers go through the library's one validation module (src/config/validate.ts): same ranges, same
+ * message format as the options they feed.
  */
+import { CLI_DURATION } from '../config/limits.js';
+import { countFromText, describe, durationFromText, finiteNumberFromText } from '../config/validate.js';
+import { InvalidArgumentError } from '../errors.js';
 import { isMode, type Mode } from '../protocol/constants.js';
 import { UsageError } from './exit-codes.js';
 
-function describe(value: string): string {
-  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+/** The module's InvalidArgumentError, as the CLI's usage error (exit code 2), same message. */
+function asUsage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
 }
 
 /** A whole number within [min, max]. */
 export function parseInteger(flag: string, value: string, min: number, max: number): number {
-  const trimmed = value.trim();
-  const n = /^[+-]?\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`${flag}: expected a whole number from ${min} to ${max}, got ${describe(value)}`);
-  }
-  return n;
+  return asUsage(() => countFromText(value, flag, { min, max }));
 }
 
 /** A finite number within [min, max] (decimals allowed). */
@@ -27,12 +33,15 @@ export function parseNumber(
   max: number,
   what = 'a number',
 ): number {
-  const trimmed = value.trim();
-  const n = trimmed === '' ? Number.NaN : Number(trimmed);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    throw new UsageError(`${flag}: expected ${what} from ${min} to ${max}, got ${describe(value)}`);
-  }
-  return n;
+  return asUsage(() => finiteNumberFromText(value, flag, { min, max, what }));
+}
+
+/**
+ * A duration given in seconds (decimals allowed, 1 ms resolution), returned in milliseconds. At most
+ * what a timer holds (about 24.8 days): Node would fire a longer timer at once.
+ */
+export function parseSeconds(flag: string, value: string): number {
+  return Math.round(asUsage(() => durationFromText(value, flag, CLI_DURATION)) * 1000);
 }
 
 /** A TCP port; 0 means "any free port". */

@@ -11,6 +11,7 @@ import {
   parseMode,
   parseNumber,
   parsePort,
+  parseSeconds,
   parseWsUrl,
   splitList,
 } from './parse.js';
@@ -112,12 +113,7 @@ export function resolveStreamConfig(
       ? 'auto'
       : parseChoice('--format', raw.format, ['auto', 'view', 'ndjson', 'none'] as const);
   const format: OutputFormat = formatChoice === 'auto' ? (isTty ? 'view' : defaultFormat) : formatChoice;
-  const durationMs =
-    raw.duration === undefined
-      ? undefined
-      : Math.round(
-          parseNumber('--duration', raw.duration, 0.001, 31 * 24 * 3600, 'a number of seconds') * 1000,
-        );
+  const durationMs = raw.duration === undefined ? undefined : parseSeconds('--duration', raw.duration);
   const metricsPort =
     raw.metricsPort === undefined ? undefined : parsePort('--metrics-port', raw.metricsPort);
   const maxConnectionsPerApi =

@@ -9,6 +9,7 @@
  * a refused token (403) stops the retries instead of hammering the server, a silent socket is detected,
  * and giving up emits 'noreconnect' without calling process.exit(1).
  */
+import { MAX_TIMER_SECONDS } from '../config/validate.js';
 import { groupByMode } from '../connection/subscriptions.js';
 import { KiteTicker as CoreTicker } from '../connection/ticker.js';
 import type { KiteTickerOptions, ReconnectPolicy, StatusEvent, TickerStats } from '../connection/types.js';
@@ -26,7 +27,7 @@ export interface KiteTickerParams {
   reconnect?: boolean;
   /** Reconnect attempts before 'noreconnect'. Default 50, at most 300 (as the official client). */
   max_retry?: number;
-  /** Cap on the reconnect delay, in seconds. Default 60, at least 5 (as the official client). */
+  /** Cap on the reconnect delay, in seconds. Default 60, at least 5 (as the official client), at most 2147483 (a timer's limit). */
   max_delay?: number;
   /** WebSocket root. Default 'wss://ws.kite.trade/'. */
   root?: string;
@@ -207,7 +208,9 @@ export class KiteTicker {
     this.#reconnect = {
       enabled: Boolean(enable),
       maxRetry: Math.min(Math.max(0, Math.floor(retry)), MAXIMUM_MAX_RETRY),
-      maxDelayS: Math.max(delay, MINIMUM_MAX_DELAY_S),
+      // Clamped both ways like the official client's minimum: a cap past what a timer holds would make
+      // Node fire every reconnect after 1 ms.
+      maxDelayS: Math.min(Math.max(delay, MINIMUM_MAX_DELAY_S), MAX_TIMER_SECONDS),
     };
   }
 

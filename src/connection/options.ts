@@ -3,6 +3,8 @@
  * bad option fails loudly where it was written instead of misbehaving at the first reconnect.
  * Messages never echo the access token.
  */
+import { DELAY, TIMEOUT } from '../config/limits.js';
+import { count, describe, duration, finiteNumber } from '../config/validate.js';
 import { InvalidArgumentError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { DEFAULT_KITE_URL } from '../protocol/constants.js';
@@ -45,21 +47,18 @@ export function resolveTickerOptions(options: KiteTickerOptions): ResolvedTicker
   const apiKey = requireString(options.apiKey, 'apiKey');
   const accessToken = validateAccessToken(options.accessToken);
   const url = validateUrl(options.url ?? DEFAULT_TICKER_OPTIONS.url);
-  const connectTimeoutMs = positive(
-    options.connectTimeoutMs,
-    'connectTimeoutMs',
-    DEFAULT_TICKER_OPTIONS.connectTimeoutMs,
-  );
-  const livenessTimeoutMs = positive(
-    options.livenessTimeoutMs,
-    'livenessTimeoutMs',
-    DEFAULT_TICKER_OPTIONS.livenessTimeoutMs,
-  );
-  const maxTokensPerMessage = positiveInteger(
-    options.maxTokensPerMessage,
-    'maxTokensPerMessage',
-    DEFAULT_TICKER_OPTIONS.maxTokensPerMessage,
-  );
+  const connectTimeoutMs = duration(options.connectTimeoutMs, 'connectTimeoutMs', {
+    ...TIMEOUT,
+    default: DEFAULT_TICKER_OPTIONS.connectTimeoutMs,
+  });
+  const livenessTimeoutMs = duration(options.livenessTimeoutMs, 'livenessTimeoutMs', {
+    ...TIMEOUT,
+    default: DEFAULT_TICKER_OPTIONS.livenessTimeoutMs,
+  });
+  const maxTokensPerMessage = count(options.maxTokensPerMessage, 'maxTokensPerMessage', {
+    min: 1,
+    default: DEFAULT_TICKER_OPTIONS.maxTokensPerMessage,
+  });
   const reconnect = resolveReconnectPolicy(options.reconnect);
   const logger = validateLogger(options.logger);
   return {
@@ -82,25 +81,28 @@ export function resolveReconnectPolicy(policy: Partial<ReconnectPolicy> | undefi
   const d = DEFAULT_RECONNECT_POLICY;
   const enabled = policy.enabled ?? d.enabled;
   if (typeof enabled !== 'boolean') throw new InvalidArgumentError('reconnect.enabled must be a boolean');
-  const initialDelayMs = nonNegative(policy.initialDelayMs, 'reconnect.initialDelayMs', d.initialDelayMs);
-  const multiplier = finiteAtLeast(policy.multiplier, 'reconnect.multiplier', d.multiplier, 1);
-  const maxDelayMs = nonNegative(policy.maxDelayMs, 'reconnect.maxDelayMs', d.maxDelayMs);
+  const initialDelayMs = duration(policy.initialDelayMs, 'reconnect.initialDelayMs', {
+    ...DELAY,
+    default: d.initialDelayMs,
+  });
+  const multiplier = finiteNumber(policy.multiplier, 'reconnect.multiplier', {
+    min: 1,
+    default: d.multiplier,
+  });
+  const maxDelayMs = duration(policy.maxDelayMs, 'reconnect.maxDelayMs', { ...DELAY, default: d.maxDelayMs });
   const jitter = policy.jitter ?? d.jitter;
   if (jitter !== 'full' && jitter !== 'none') {
     throw new InvalidArgumentError(`reconnect.jitter must be 'full' or 'none', got ${describe(jitter)}`);
   }
-  const maxAttempts = policy.maxAttempts ?? d.maxAttempts;
-  if (
-    typeof maxAttempts !== 'number' ||
-    Number.isNaN(maxAttempts) ||
-    maxAttempts < 0 ||
-    (Number.isFinite(maxAttempts) && !Number.isInteger(maxAttempts))
-  ) {
-    throw new InvalidArgumentError(
-      `reconnect.maxAttempts must be a whole number >= 0 or Infinity, got ${describe(maxAttempts)}`,
-    );
-  }
-  const resetAfterMs = nonNegative(policy.resetAfterMs, 'reconnect.resetAfterMs', d.resetAfterMs);
+  const maxAttempts = count(policy.maxAttempts, 'reconnect.maxAttempts', {
+    min: 0,
+    infinite: true,
+    default: d.maxAttempts,
+  });
+  const resetAfterMs = duration(policy.resetAfterMs, 'reconnect.resetAfterMs', {
+    ...DELAY,
+    default: d.resetAfterMs,
+  });
   return { enabled, initialDelayMs, multiplier, maxDelayMs, jitter, maxAttempts, resetAfterMs };
 }
 
@@ -154,38 +156,4 @@ function requireString(value: unknown, name: string): string {
     throw new InvalidArgumentError(`${name} must be a non-empty string`);
   }
   return value;
-}
-
-function positive(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(`${name} must be a finite number > 0, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function nonNegative(value: unknown, name: string, fallback: number): number {
-  return finiteAtLeast(value, name, fallback, 0);
-}
-
-function finiteAtLeast(value: unknown, name: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new InvalidArgumentError(`${name} must be a finite number >= ${min}, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function positiveInteger(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidArgumentError(`${name} must be a whole number >= 1, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object' && value !== null) return Object.prototype.toString.call(value);
-  return String(value);
 }

@@ -12,17 +12,17 @@ import type { OrderUpdate, ProtocolErrorInfo, Tick } from '../protocol/types.js'
 export interface ReconnectPolicy {
   /** Reconnect after a drop. Default true. */
   enabled: boolean;
-  /** First delay. Default 500 ms. */
+  /** First delay, 0 to 2^31-1 ms. Default 500 ms. */
   initialDelayMs: number;
   /** Growth per attempt. Default 2. */
   multiplier: number;
-  /** Cap on the delay. Default 30 000 ms. */
+  /** Cap on the delay, 0 to 2^31-1 ms. Default 30 000 ms. */
   maxDelayMs: number;
   /** 'full': a uniformly random delay in [0, computed]; 'none': the computed delay. Default 'full'. */
   jitter: 'full' | 'none';
   /** Attempts before giving up (status 'closed' with code ERR_RECONNECT_EXHAUSTED). Default Infinity. */
   maxAttempts: number;
-  /** A connection that stays up this long resets the attempt counter. Default 30 000 ms. */
+  /** A connection that stays up this long resets the attempt counter (0 to 2^31-1 ms). Default 30 000 ms. */
   resetAfterMs: number;
 }
 
@@ -31,10 +31,10 @@ export interface KiteTickerOptions {
   accessToken: string;
   /** Default 'wss://ws.kite.trade'. */
   url?: string;
-  /** Time allowed for TCP + TLS + upgrade. Default 10 000 ms. */
+  /** Time allowed for TCP + TLS + upgrade, 100 to 2^31-1 ms. Default 10 000 ms. */
   connectTimeoutMs?: number;
   reconnect?: Partial<ReconnectPolicy>;
-  /** No frame at all (heartbeats included) for this long: the socket is stale, closed and reconnected. Default 5 000 ms. */
+  /** No frame at all (heartbeats included) for this long (100 to 2^31-1 ms): the socket is stale, closed and reconnected. Default 5 000 ms. */
   livenessTimeoutMs?: number;
   /** Tokens per subscribe/unsubscribe/mode message; longer lists are split. Default 1000. */
   maxTokensPerMessage?: number;

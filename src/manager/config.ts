@@ -2,6 +2,8 @@
  * Manager defaults in one place, and validation that names the bad option. Reconnect settings are
  * passed through to each connection, which validates them itself.
  */
+import { CHANNEL_CAPACITY, TIMEOUT } from '../config/limits.js';
+import { count, describe, duration } from '../config/validate.js';
 import { resolveReconnectPolicy, validateAccessToken as validateTickerToken } from '../connection/options.js';
 import { InvalidArgumentError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
@@ -23,29 +25,6 @@ export const MANAGER_DEFAULTS: Readonly<KiteTickerManagerConfig> = Object.freeze
   maxTokensPerMessage: 1000,
   logger: silentLogger,
 });
-
-function wholeInRange(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
-    throw new InvalidArgumentError(`${name} must be a whole number ${range}, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function positiveMs(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(
-      `${name} must be a positive number of milliseconds, got ${describe(value)}`,
-    );
-  }
-  return value;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object' && value !== null) return Object.prototype.toString.call(value);
-  return String(value);
-}
 
 function isLogger(value: unknown): value is Logger {
   if (typeof value !== 'object' || value === null) return false;
@@ -82,21 +61,19 @@ export function resolveManagerConfig(
     if (value !== undefined && key in MANAGER_DEFAULTS) (merged as Record<string, unknown>)[key] = value;
   }
   const c = merged as KiteTickerManagerConfig;
-  wholeInRange('maxConnections', c.maxConnections, 1, KITE_LIMITS.maxConnectionsPerApiKey);
-  wholeInRange(
-    'maxSymbolsPerConnection',
-    c.maxSymbolsPerConnection,
-    1,
-    KITE_LIMITS.maxInstrumentsPerConnection,
-  );
+  count(c.maxConnections, 'maxConnections', { min: 1, max: KITE_LIMITS.maxConnectionsPerApiKey });
+  count(c.maxSymbolsPerConnection, 'maxSymbolsPerConnection', {
+    min: 1,
+    max: KITE_LIMITS.maxInstrumentsPerConnection,
+  });
   if (!isMode(c.defaultMode)) {
     throw new InvalidArgumentError(
       `defaultMode must be 'ltp', 'quote' or 'full', got ${describe(c.defaultMode)}`,
     );
   }
-  positiveMs('connectionTimeoutMs', c.connectionTimeoutMs);
-  positiveMs('healthCheckIntervalMs', c.healthCheckIntervalMs);
-  positiveMs('livenessTimeoutMs', c.livenessTimeoutMs);
+  duration(c.connectionTimeoutMs, 'connectionTimeoutMs', TIMEOUT);
+  duration(c.healthCheckIntervalMs, 'healthCheckIntervalMs', TIMEOUT);
+  duration(c.livenessTimeoutMs, 'livenessTimeoutMs', TIMEOUT);
   if (typeof c.reconnect !== 'object' || c.reconnect === null) {
     throw new InvalidArgumentError(`reconnect must be an object, got ${describe(c.reconnect)}`);
   }
@@ -105,13 +82,13 @@ export function resolveManagerConfig(
   if (typeof c.url !== 'string' || !/^wss?:\/\/[^\s]+$/.test(c.url)) {
     throw new InvalidArgumentError(`url must be a ws:// or wss:// URL, got ${describe(c.url)}`);
   }
-  wholeInRange('channelCapacity', c.channelCapacity, 1, Number.MAX_SAFE_INTEGER);
+  count(c.channelCapacity, 'channelCapacity', CHANNEL_CAPACITY);
   if (c.overflow !== 'drop-oldest' && c.overflow !== 'drop-newest') {
     throw new InvalidArgumentError(
       `overflow must be 'drop-oldest' or 'drop-newest', got ${describe(c.overflow)}`,
     );
   }
-  wholeInRange('maxTokensPerMessage', c.maxTokensPerMessage, 1, Number.MAX_SAFE_INTEGER);
+  count(c.maxTokensPerMessage, 'maxTokensPerMessage', { min: 1 });
   if (!isLogger(c.logger)) {
     throw new InvalidArgumentError('logger must have debug, info, warn and error methods');
   }

@@ -8,6 +8,8 @@
  * the previous call. Bookkeeping changes only after the connection accepted the command.
  */
 import { EventEmitter } from 'node:events';
+import { WINDOW } from '../config/limits.js';
+import { count, duration } from '../config/validate.js';
 import { KiteTicker } from '../connection/index.js';
 import { groupByMode } from '../connection/subscriptions.js';
 import type {
@@ -123,26 +125,9 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
       throw new InvalidArgumentError(`latestQuotes must be a boolean, got ${String(latestQuotes)}`);
     }
     this.#keepQuotes = latestQuotes;
-    if (
-      orderDedupeSize !== undefined &&
-      (!Number.isSafeInteger(orderDedupeSize) ||
-        orderDedupeSize < 1 ||
-        orderDedupeSize > MAX_ORDER_DEDUPE_ENTRIES)
-    ) {
-      throw new InvalidArgumentError(
-        `orderDedupeSize must be a whole number from 1 to ${MAX_ORDER_DEDUPE_ENTRIES}, got ${String(orderDedupeSize)}`,
-      );
-    }
-    if (
-      orderDedupeWindowMs !== undefined &&
-      (typeof orderDedupeWindowMs !== 'number' ||
-        Number.isNaN(orderDedupeWindowMs) ||
-        orderDedupeWindowMs < 0)
-    ) {
-      throw new InvalidArgumentError(
-        `orderDedupeWindowMs must be a number of milliseconds >= 0, got ${String(orderDedupeWindowMs)}`,
-      );
-    }
+    if (orderDedupeSize !== undefined)
+      count(orderDedupeSize, 'orderDedupeSize', { min: 1, max: MAX_ORDER_DEDUPE_ENTRIES });
+    if (orderDedupeWindowMs !== undefined) duration(orderDedupeWindowMs, 'orderDedupeWindowMs', WINDOW);
     this.apiKey = apiKey;
     this.#accessToken = accessToken;
     this.#createConnection = createConnection ?? defaultFactory;

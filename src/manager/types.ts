@@ -22,16 +22,16 @@ export interface KiteTickerManagerConfig {
   maxSymbolsPerConnection: number;
   /** Mode for subscribeSymbols without one. Default 'quote'. */
   defaultMode: Mode;
-  /** Connect timeout per socket. Default 30 000 ms. */
+  /** Connect timeout per socket, 100 to 2^31-1 ms. Default 30 000 ms. */
   connectionTimeoutMs: number;
-  /** How often health is evaluated and logged. Default 10 000 ms. */
+  /** How often health is evaluated and logged, 100 to 2^31-1 ms. Default 10 000 ms. */
   healthCheckIntervalMs: number;
   reconnect: Partial<ReconnectPolicy>;
-  /** Default 5 000 ms. */
+  /** See KiteTickerOptions.livenessTimeoutMs (100 to 2^31-1 ms). Default 5 000 ms. */
   livenessTimeoutMs: number;
   /** Default 'wss://ws.kite.trade'. */
   url: string;
-  /** Buffer of each channel. Default 256 messages (one message is one frame's batch of ticks). */
+  /** Buffer of each channel, 1 to 1 000 000 messages. Default 256 messages (one message is one frame's batch of ticks). */
   channelCapacity: number;
   /** Default 'drop-oldest'. */
   overflow: OverflowPolicy;

@@ -2,8 +2,11 @@
  * The fluent builder of `MultiApiKiteTickerManager`, named after the guide's (camelCase of the Rust
  * names). Setters only record; `build()` validates everything at once and throws a typed error.
  */
+import { TIMEOUT, WINDOW } from '../config/limits.js';
+import { count, duration } from '../config/validate.js';
 import { ErrorCode, InvalidArgumentError, KiteTickerError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { MANAGER_DEFAULTS, resolveManagerConfig } from '../manager/config.js';
 import type { KiteTickerManagerConfig } from '../manager/types.js';
 import { isMode, KITE_LIMITS, type Mode } from '../protocol/constants.js';
 import { DEFAULT_ORDER_DEDUPE_WINDOW_MS } from '../stream/order-dedupe.js';
@@ -51,7 +54,7 @@ export class MultiApiKiteTickerManagerBuilder {
     return this;
   }
 
-  /** Connect timeout per socket, in ms. Default 30 000. */
+  /** Connect timeout per socket, in ms (100 to 2^31-1). Default 30 000. */
   connectionTimeout(ms: number): this {
     this.#connectionTimeoutMs = ms;
     return this;
@@ -75,7 +78,7 @@ export class MultiApiKiteTickerManagerBuilder {
     return this;
   }
 
-  /** Period of the health check, in ms. Default 10 000. */
+  /** Period of the health check, in ms (100 to 2^31-1). Default 10 000. */
   healthCheckInterval(ms: number): this {
     this.#healthCheckIntervalMs = ms;
     return this;
@@ -87,7 +90,7 @@ export class MultiApiKiteTickerManagerBuilder {
     return this;
   }
 
-  /** How long a key may have no connected socket (while trying) before it fails over, in ms. Default 30 000. */
+  /** How long a key may have no connected socket (while trying) before it fails over, in ms (100 to 2^31-1). Default 30 000. */
   failoverAfter(ms: number): this {
     this.#failoverAfterMs = ms;
     return this;
@@ -151,22 +154,28 @@ export class MultiApiKiteTickerManagerBuilder {
       seen.add(key.id);
     }
     const base = this.#baseConfig;
-    const maxConnectionsPerApi = this.#maxConnectionsPerApi ?? base.maxConnections ?? 3;
-    const maxSymbolsPerConnection = this.#maxSymbolsPerConnection ?? base.maxSymbolsPerConnection ?? 3000;
-    const connectionTimeoutMs = this.#connectionTimeoutMs ?? base.connectionTimeoutMs ?? 30_000;
-    const healthCheckIntervalMs = this.#healthCheckIntervalMs ?? base.healthCheckIntervalMs ?? 10_000;
-    const defaultMode = this.#defaultMode ?? base.defaultMode ?? 'quote';
-    requireInt(maxConnectionsPerApi, 'maxConnectionsPerApi', 1, KITE_LIMITS.maxConnectionsPerApiKey);
-    requireInt(
-      maxSymbolsPerConnection,
-      'maxSymbolsPerConnection',
-      1,
-      KITE_LIMITS.maxInstrumentsPerConnection,
-    );
-    requireInt(connectionTimeoutMs, 'connectionTimeout', 1, 2 ** 31 - 1);
-    requireInt(healthCheckIntervalMs, 'healthCheckInterval', 1, 2 ** 31 - 1);
-    requireInt(this.#failoverAfterMs, 'failoverAfter', 0, 2 ** 31 - 1);
-    requireInt(this.#orderDedupeWindowMs, 'orderDedupeWindow', 0, 2 ** 31 - 1);
+    const d = MANAGER_DEFAULTS;
+    const maxConnectionsPerApi = this.#maxConnectionsPerApi ?? base.maxConnections ?? d.maxConnections;
+    const maxSymbolsPerConnection =
+      this.#maxSymbolsPerConnection ?? base.maxSymbolsPerConnection ?? d.maxSymbolsPerConnection;
+    const connectionTimeoutMs =
+      this.#connectionTimeoutMs ?? base.connectionTimeoutMs ?? d.connectionTimeoutMs;
+    const healthCheckIntervalMs =
+      this.#healthCheckIntervalMs ?? base.healthCheckIntervalMs ?? d.healthCheckIntervalMs;
+    const defaultMode = this.#defaultMode ?? base.defaultMode ?? d.defaultMode;
+    // Named as the setters are, so the message points at the call the user wrote.
+    count(maxConnectionsPerApi, 'maxConnectionsPerApi', {
+      min: 1,
+      max: KITE_LIMITS.maxConnectionsPerApiKey,
+    });
+    count(maxSymbolsPerConnection, 'maxSymbolsPerConnection', {
+      min: 1,
+      max: KITE_LIMITS.maxInstrumentsPerConnection,
+    });
+    duration(connectionTimeoutMs, 'connectionTimeout', TIMEOUT);
+    duration(healthCheckIntervalMs, 'healthCheckInterval', TIMEOUT);
+    duration(this.#failoverAfterMs, 'failoverAfter', TIMEOUT);
+    duration(this.#orderDedupeWindowMs, 'orderDedupeWindow', WINDOW);
     if (!isMode(defaultMode)) {
       throw new InvalidArgumentError(
         `defaultMode must be 'ltp', 'quote' or 'full', got ${String(defaultMode)}`,
@@ -192,6 +201,9 @@ export class MultiApiKiteTickerManagerBuilder {
     };
     if (this.#url !== undefined) baseConfig.url = this.#url;
     if (this.#logger !== undefined) baseConfig.logger = this.#logger;
+    // Every pool gets this config: check it now (reconnect delays, channel capacity...), whatever
+    // managerFactory makes of it.
+    resolveManagerConfig(baseConfig);
     return {
       apiKeys: this.#keys.map((k) => ({ ...k })),
       maxConnectionsPerApi,
@@ -213,13 +225,5 @@ export class MultiApiKiteTickerManagerBuilder {
 function requireText(value: unknown, name: string): void {
   if (typeof value !== 'string' || value.length === 0) {
     throw new InvalidArgumentError(`${name} must be a non-empty string`);
-  }
-}
-
-function requireInt(value: unknown, name: string, min: number, max: number): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(
-      `${name} must be a whole number from ${min} to ${max}, got ${String(value)}`,
-    );
   }
 }

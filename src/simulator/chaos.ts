@@ -3,6 +3,7 @@
  * `faultsPerSecond`). Every fault it draws is bounded in time (stalls, refusal windows, revocations and
  * restarts all end by themselves), so the server is never left refusing for good.
  */
+import { timerMs } from '../config/validate.js';
 import { CORRUPTION_KINDS } from './corrupt.js';
 import { Rng } from './random.js';
 import type { ChaosOptions, CorruptionKind, FaultKind } from './types.js';
@@ -69,7 +70,8 @@ export class Chaos {
         this.injectOne();
         this.#schedule();
       },
-      Math.max(1, gapMs),
+      // A very low rate draws gaps past what a timer holds (Node would fire them after 1 ms).
+      Math.max(1, timerMs(gapMs)),
     );
     this.#timer.unref();
   }

@@ -13,6 +13,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { FAULT, MAX_UNIVERSE_SIZE, SIM_PERIOD } from '../config/limits.js';
+import { count, duration, finiteNumber } from '../config/validate.js';
 import { ErrorCode, InvalidArgumentError, KiteTickerError, redact } from '../errors.js';
 import { parseInstrumentsCsv } from '../instruments/parse.js';
 import { type Logger, silentLogger } from '../logger.js';
@@ -84,19 +86,11 @@ interface KeyState {
 
 type Target = number | { apiKey: string };
 
+/** Counts and rates of the options: positive, whole when `integer` (durations use `duration`). */
 function positiveNumber(name: string, value: number | undefined, fallback: number, integer = false): number {
-  if (value === undefined) return fallback;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value <= 0 ||
-    (integer && !Number.isInteger(value))
-  ) {
-    throw new InvalidArgumentError(
-      `${name} must be a positive ${integer ? 'whole ' : ''}number, got ${String(value)}`,
-    );
-  }
-  return value;
+  return integer
+    ? count(value, name, { min: 1, default: fallback })
+    : finiteNumber(value, name, { above: 0, default: fallback });
 }
 
 export class KiteSimulator extends EventEmitter<SimulatorEvents> implements TickerSimulator {
@@ -191,8 +185,11 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
       KITE_LIMITS.maxInstrumentsPerConnection,
       true,
     );
-    this.#heartbeatMs = positiveNumber('heartbeatIntervalMs', options.heartbeatIntervalMs, 1000);
-    this.#batchMs = positiveNumber('batchIntervalMs', options.batchIntervalMs, 100);
+    this.#heartbeatMs = duration(options.heartbeatIntervalMs, 'heartbeatIntervalMs', {
+      ...SIM_PERIOD,
+      default: 1000,
+    });
+    this.#batchMs = duration(options.batchIntervalMs, 'batchIntervalMs', { ...SIM_PERIOD, default: 100 });
     const tps = positiveNumber('ticksPerSecond', options.ticksPerSecond, 1);
     this.#commandLogLimit = positiveNumber('commandLogLimit', options.commandLogLimit, 1000, true);
     this.#faultLogLimit = positiveNumber('faultLogLimit', options.faultLogLimit, 10_000, true);
@@ -213,7 +210,8 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
       instruments = parseInstrumentsCsv(readFileSync(options.instrumentsCsv, 'utf8'));
     else
       instruments = generateUniverse(
-        positiveNumber('universeSize', options.universeSize, 30_000, true),
+        // Built eagerly (~500 bytes an instrument): bounded like the CLI's --universe-size.
+        count(options.universeSize, 'universeSize', { min: 1, max: MAX_UNIVERSE_SIZE, default: 30_000 }),
         seed,
       );
     this.#market = new Market(instruments, this.#seed, Math.floor(Date.now() / 1000));
@@ -266,6 +264,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
    * level meanwhile), then listens again on the same port.
    */
   async restart(downtimeMs = 0): Promise<void> {
+    duration(downtimeMs, 'restart downtimeMs', FAULT);
     this.#requireStarted();
     if (this.#restarting || this.#stopped) return;
     this.#fault('restart', 'manual', `restart with ${downtimeMs} ms downtime`);
@@ -863,6 +862,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
    * Without a duration the connection stays silent until it closes.
    */
   stallConnection(target: Target, durationMs?: number): void {
+    if (durationMs !== undefined) duration(durationMs, 'stallConnection durationMs', FAULT);
     for (const conn of this.#targets(target))
       this.#stall(conn, durationMs ?? Number.POSITIVE_INFINITY, 'manual');
   }
@@ -910,7 +910,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
     if (!Number.isInteger(status) || status < 400 || status > 599) {
       throw new InvalidArgumentError(`refusal status must be an HTTP error status (400-599), got ${status}`);
     }
-    positiveNumber('durationMs', durationMs, 0);
+    duration(durationMs, 'refuseUpgrades durationMs', FAULT);
     this.#refusals.push({ status, until: Date.now() + durationMs, apiKey });
     this.#fault('refuse', source, `HTTP ${status} for ${durationMs} ms`, undefined, apiKey);
   }

@@ -7,6 +7,8 @@
  * `@nats-io/jetstream` is an optional peer dependency: loaded on first use only.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
+import { TIMEOUT } from '../config/limits.js';
+import { duration } from '../config/validate.js';
 import { ConnectionError, InvalidArgumentError, KiteTickerError } from '../errors.js';
 import { decodeEnvelope } from './envelope.js';
 import { DEFAULT_SUBJECT_PREFIX, filterSubject, validatePrefix } from './subjects.js';
@@ -94,6 +96,7 @@ export async function latestTicks(
   options: LatestTicksOptions = {},
 ): Promise<TickMessage[]> {
   const prefix = validatePrefix(options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX);
+  const timeoutMs = duration(options.timeoutMs, 'timeoutMs', { ...TIMEOUT, default: 5_000 });
   const subject = filterSubject(prefix, options.filter ?? {});
   const stream = options.stream ?? DEFAULT_STREAM;
   const js = await loadJetStream();
@@ -108,7 +111,7 @@ export async function latestTicks(
     const info = await consumer.info(true);
     let pending = info.num_pending;
     if (pending === 0) return out;
-    const messages = await consumer.fetch({ max_messages: pending, expires: options.timeoutMs ?? 5_000 });
+    const messages = await consumer.fetch({ max_messages: pending, expires: timeoutMs });
     for await (const m of messages) {
       try {
         const envelope = decodeEnvelope(m.data);

@@ -9,6 +9,8 @@
  * outbound buffer from growing without limit when the server or the network is slower than the feed.
  */
 import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import { MAX_CHANNEL_CAPACITY, TIMEOUT } from '../config/limits.js';
+import { count, duration } from '../config/validate.js';
 import { ConnectionError, closedError, InvalidArgumentError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { EXCHANGE_BY_SEGMENT } from '../protocol/constants.js';
@@ -76,15 +78,21 @@ export class NatsTickSink {
     }
     this.encoding = encoding;
     this.defaultApiKeyId = options.apiKeyId ?? DEFAULTS.apiKeyId;
-    const maxBuffered = options.maxBufferedMessages ?? DEFAULTS.maxBufferedMessages;
-    if (!Number.isInteger(maxBuffered) || maxBuffered < 0) {
-      throw new InvalidArgumentError(`maxBufferedMessages must be a whole number >= 0, got ${maxBuffered}`);
-    }
+    // The outbox allocates its ring up front: bound it as a channel is bounded.
+    const maxBuffered = count(options.maxBufferedMessages, 'maxBufferedMessages', {
+      min: 0,
+      max: MAX_CHANNEL_CAPACITY,
+      default: DEFAULTS.maxBufferedMessages,
+    });
     this.outbox = new Outbox(maxBuffered);
-    this.maxPendingBytes = options.maxPendingBytes ?? DEFAULTS.maxPendingBytes;
-    if (!(this.maxPendingBytes >= 1024)) {
-      throw new InvalidArgumentError(`maxPendingBytes must be at least 1024, got ${options.maxPendingBytes}`);
-    }
+    this.maxPendingBytes = count(options.maxPendingBytes, 'maxPendingBytes', {
+      min: 1024,
+      default: DEFAULTS.maxPendingBytes,
+    });
+    duration(options.connectTimeoutMs, 'connectTimeoutMs', {
+      ...TIMEOUT,
+      default: DEFAULTS.connectTimeoutMs,
+    });
     this.flushEveryBytes = Math.min(256 * 1024, Math.floor(this.maxPendingBytes / 4));
     const maxSubjects = options.maxSubjects ?? DEFAULT_MAX_SUBJECTS;
     if (!Number.isSafeInteger(maxSubjects) || maxSubjects < 2) {

@@ -5,6 +5,8 @@
  * to it as gaps).
  */
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { MAX_CHANNEL_CAPACITY } from '../config/limits.js';
+import { count } from '../config/validate.js';
 import { ConnectionError, InvalidArgumentError } from '../errors.js';
 import { decodeEnvelope } from './envelope.js';
 import { GapTracker } from './gap-tracker.js';
@@ -28,10 +30,11 @@ export async function subscribeTicks(
     options.filter === undefined ? [{}] : Array.isArray(options.filter) ? options.filter : [options.filter];
   if (filters.length === 0) throw new InvalidArgumentError('filter must name at least one subject');
   const subjects = [...new Set(filters.map((f) => filterSubject(prefix, f)))];
-  const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
-  if (!Number.isInteger(maxPending) || maxPending < 1) {
-    throw new InvalidArgumentError(`maxPending must be a whole number >= 1, got ${maxPending}`);
-  }
+  const maxPending = count(options.maxPending, 'maxPending', {
+    min: 1,
+    max: MAX_CHANNEL_CAPACITY,
+    default: DEFAULT_MAX_PENDING,
+  });
 
   let nc: NatsConnection;
   let owned = false;

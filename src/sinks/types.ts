@@ -134,7 +134,7 @@ export interface SubscribeTicksOptions {
   queue?: string;
   /** Must match the publisher's. Default 'kite'. */
   subjectPrefix?: string;
-  /** Decoded messages held for a slow reader; beyond it the oldest are dropped (and show as gaps). Default 100 000. */
+  /** Decoded messages held for a slow reader, 1 to 1 000 000; beyond it the oldest are dropped (and show as gaps). Default 100 000. */
   maxPending?: number;
   /** Options for the connection opened when a URL is given. */
   connectOptions?: Partial<NodeConnectionOptions>;

@@ -1,13 +1,20 @@
 /**
- * A bounded, single-consumer channel backed by a fixed ring buffer. Producers `push`; consumers
+ * A bounded, single-consumer channel backed by a ring buffer. Producers `push`; consumers
  * `receive`, `tryReceive` or iterate with `for await`. When the buffer is full the overflow policy
  * decides which message is lost, and every loss is counted in `dropped`.
+ *
+ * The ring starts small and doubles as messages pile up, up to `capacity` (at most
+ * MAX_CHANNEL_CAPACITY): memory follows what is buffered, not what could be, and close() is O(1).
  */
+import { CHANNEL_CAPACITY } from '../config/limits.js';
+import { count } from '../config/validate.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Channel, ChannelOptions, OverflowPolicy } from './types.js';
 
 /** Default buffer size of a channel. */
 export const DEFAULT_CHANNEL_CAPACITY = 256;
+/** First ring size; small so that thousands of idle channels cost little. */
+const INITIAL_RING = 16;
 
 /** Validates channel options, naming the bad one; returns them with defaults applied. */
 export function resolveChannelOptions(
@@ -16,9 +23,7 @@ export function resolveChannelOptions(
 ): Required<ChannelOptions> {
   const capacity = options?.capacity ?? defaults?.capacity ?? DEFAULT_CHANNEL_CAPACITY;
   const overflow = options?.overflow ?? defaults?.overflow ?? 'drop-oldest';
-  if (!Number.isSafeInteger(capacity) || capacity < 1) {
-    throw new InvalidArgumentError(`capacity must be a whole number >= 1, got ${String(capacity)}`);
-  }
+  count(capacity, 'capacity', CHANNEL_CAPACITY);
   if (overflow !== 'drop-oldest' && overflow !== 'drop-newest') {
     throw new InvalidArgumentError(
       `overflow must be 'drop-oldest' or 'drop-newest', got ${JSON.stringify(overflow)}`,
@@ -33,8 +38,9 @@ export class BoundedChannel<T> implements Channel<T> {
   readonly capacity: number;
   readonly overflow: OverflowPolicy;
   // The ring: `head` is the oldest message, `count` how many follow it. Slots are cleared on read so
-  // the channel never keeps a consumed message alive.
-  readonly #ring: (T | undefined)[];
+  // the channel never keeps a consumed message alive. Its length is a power of two times INITIAL_RING,
+  // or `capacity`, whichever is smaller; it only grows while the buffer is full below `capacity`.
+  #ring: (T | undefined)[];
   #head = 0;
   #count = 0;
   #dropped = 0;
@@ -55,7 +61,7 @@ export class BoundedChannel<T> implements Channel<T> {
     const resolved = resolveChannelOptions(options);
     this.capacity = resolved.capacity;
     this.overflow = resolved.overflow;
-    this.#ring = new Array(resolved.capacity);
+    this.#ring = new Array(Math.min(resolved.capacity, INITIAL_RING));
     this.#onClose = onClose;
   }
 
@@ -83,27 +89,42 @@ export class BoundedChannel<T> implements Channel<T> {
       waiter(message);
       return true;
     }
-    const capacity = this.capacity;
-    if (this.#count === capacity) {
+    if (this.#count === this.capacity) {
       this.#dropped++;
       if (this.overflow === 'drop-newest') return false;
-      // drop-oldest: overwrite the oldest slot and advance the head.
+      // drop-oldest: overwrite the oldest slot and advance the head. A full channel's ring has grown
+      // to exactly `capacity`.
       this.#ring[this.#head] = message;
-      this.#head = this.#head + 1 === capacity ? 0 : this.#head + 1;
+      this.#head = this.#head + 1 === this.#ring.length ? 0 : this.#head + 1;
       return true;
     }
+    if (this.#count === this.#ring.length) this.#grow();
+    const size = this.#ring.length;
     let tail = this.#head + this.#count;
-    if (tail >= capacity) tail -= capacity;
+    if (tail >= size) tail -= size;
     this.#ring[tail] = message;
     this.#count++;
     return true;
+  }
+
+  /** Doubles the ring (capped at `capacity`), unwrapping it so the oldest message is at 0. */
+  #grow(): void {
+    const old = this.#ring;
+    const next = new Array<T | undefined>(Math.min(this.capacity, old.length * 2));
+    for (let i = 0; i < this.#count; i++) {
+      let j = this.#head + i;
+      if (j >= old.length) j -= old.length;
+      next[i] = old[j];
+    }
+    this.#ring = next;
+    this.#head = 0;
   }
 
   tryReceive(): T | undefined {
     if (this.#count === 0) return undefined;
     const message = this.#ring[this.#head];
     this.#ring[this.#head] = undefined;
-    this.#head = this.#head + 1 === this.capacity ? 0 : this.#head + 1;
+    this.#head = this.#head + 1 === this.#ring.length ? 0 : this.#head + 1;
     this.#count--;
     return message;
   }
@@ -121,7 +142,8 @@ export class BoundedChannel<T> implements Channel<T> {
     if (this.#cancelled) return;
     const wasEnded = this.#ended;
     this.#cancelled = true;
-    this.#ring.fill(undefined);
+    // Drop the ring rather than clear it: O(1) whatever the capacity, and the messages go with it.
+    this.#ring = [];
     this.#head = 0;
     this.#count = 0;
     this.#releaseWaiters();

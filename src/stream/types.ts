@@ -12,7 +12,7 @@ export type OverflowPolicy =
   | 'drop-newest';
 
 export interface ChannelOptions {
-  /** Most messages buffered before the overflow policy applies. Default 256 (a message is usually one frame's batch of ticks: size it in frames). */
+  /** Most messages buffered before the overflow policy applies, 1 to 1 000 000. Default 256 (a message is usually one frame's batch of ticks: size it in frames). */
   capacity?: number;
   /** Default 'drop-oldest'. */
   overflow?: OverflowPolicy;

@@ -180,7 +180,7 @@ describe('manager integration', () => {
     const count = (type: string) => process.getActiveResourcesInfo().filter((r) => r === type).length;
     const baseSockets = count('TCPSocketWrap');
     const baseTimers = count('Timeout');
-    const m = startManager({ maxSymbolsPerConnection: 5, healthCheckIntervalMs: 50 });
+    const m = startManager({ maxSymbolsPerConnection: 5, healthCheckIntervalMs: 100 });
     await m.start();
     await m.subscribeSymbols(universe.slice(0, 15), 'quote');
     const channels = [m.getChannel(0)!, m.getChannel(1)!, m.getChannel(2)!, m.getMergedChannel()];

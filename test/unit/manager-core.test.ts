@@ -193,7 +193,7 @@ describe('manager', () => {
   });
 
   it('manager - start times out after connectionTimeoutMs', async () => {
-    const { manager, factory } = make({ connectionTimeoutMs: 30 });
+    const { manager, factory } = make({ connectionTimeoutMs: 100 });
     factory.prepare = (conn) => {
       conn.hold = true;
     };
@@ -307,13 +307,13 @@ describe('manager', () => {
   });
 
   it('manager - the health check emits changes', async () => {
-    const { manager, made } = make({ healthCheckIntervalMs: 10 });
+    const { manager, made } = make({ healthCheckIntervalMs: 100 });
     await manager.start();
     const states: string[] = [];
     manager.on('health', (h) => states.push(h.connections[0]!.state));
-    await new Promise((r) => setTimeout(r, 30));
+    await new Promise((r) => setTimeout(r, 250));
     made[0]!.setStatus('auth_failed');
-    await new Promise((r) => setTimeout(r, 30));
+    await new Promise((r) => setTimeout(r, 250));
     expect(states).toEqual(['healthy', 'auth_failed']);
   });
 

@@ -378,7 +378,7 @@ describe('multi manager', () => {
   });
 
   it('multi manager - a key unreachable past failoverAfter fails over; reconnecting restores it', async () => {
-    const { manager, pool } = setup((b) => b.failoverAfter(40));
+    const { manager, pool } = setup((b) => b.failoverAfter(100));
     await manager.start();
     await manager.subscribeSymbolsToApi('a', [1, 2, 3]);
     const reasons: string[] = [];
@@ -397,14 +397,14 @@ describe('multi manager', () => {
   });
 
   it('multi manager - a brief drop shorter than failoverAfter moves nothing', async () => {
-    const { manager, pool } = setup((b) => b.failoverAfter(60));
+    const { manager, pool } = setup((b) => b.failoverAfter(100));
     await manager.start();
     await manager.subscribeSymbolsToApi('a', [1]);
     const reasons: string[] = [];
     manager.on('failover', (e) => reasons.push(e.reason));
     pool('k1').emitStatus(0, { status: 'reconnecting', attempt: 1, delayMs: 10, reason: 'drop' });
     pool('k1').emitStatus(0, { status: 'connected', attempt: 1 });
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 160));
     expect(reasons).toEqual([]);
     expect(pool('k1').tokens()).toEqual([1]);
   });

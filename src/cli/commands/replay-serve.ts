@@ -8,6 +8,7 @@
  * to an empty room; `--loop` starts again at the end, otherwise the server stops after the last frame.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { timerMs } from '../../config/validate.js';
 import { KiteSimulator } from '../../simulator/index.js';
 import { ExitCode, exitCodeOf } from '../exit-codes.js';
 import { type CliIo, StopRequest } from '../io.js';
@@ -189,7 +190,7 @@ async function playOnce(
     firstTime ??= event.time;
     if (config.speed > 0) {
       const wait = wallStart + (event.time - firstTime) / config.speed - Date.now();
-      if (wait > 2) await Promise.race([sleep(wait), stop.promise]);
+      if (wait > 2) await Promise.race([sleep(timerMs(wait)), stop.promise]);
       if (stop.requested) return undefined;
     } else if (++sinceYield >= FAST_YIELD_EVERY) {
       sinceYield = 0;

@@ -3,6 +3,7 @@
  * through the live view, at the recorded pace times `--speed` (0 = as fast as possible).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { timerMs } from '../../config/validate.js';
 import { decodeFrame } from '../../protocol/index.js';
 import type { ProtocolErrorInfo, Tick } from '../../protocol/types.js';
 import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
@@ -10,7 +11,7 @@ import { type CliIo, StopRequest } from '../io.js';
 import { LiveView } from '../live-view.js';
 import { ticksToNdjson } from '../ndjson.js';
 import { OutputSink } from '../output.js';
-import { parseChoice, parseInteger, parseNumber, parsePort } from '../parse.js';
+import { parseChoice, parseInteger, parseNumber, parsePort, parseSeconds } from '../parse.js';
 import { type RecordingMetadata, RecordKind, readRecording, UNKNOWN_CONNECTION } from '../recording.js';
 import { type CliConnectionStats, type CliStatsSnapshot, RateTracker } from '../snapshot.js';
 import { renderSummary } from '../summary.js';
@@ -67,12 +68,7 @@ function resolveServeOptions(raw: RawReplayOptions): ReplayServeOptions | undefi
     loop: raw.loop === true,
     keys: raw.keys === undefined ? 3 : parseInteger('--keys', raw.keys, 1, 20),
     ignoreSubscriptions: raw.ignoreSubscriptions === true,
-    durationMs:
-      raw.duration === undefined
-        ? undefined
-        : Math.round(
-            parseNumber('--duration', raw.duration, 0.001, 31 * 24 * 3600, 'a number of seconds') * 1000,
-          ),
+    durationMs: raw.duration === undefined ? undefined : parseSeconds('--duration', raw.duration),
   };
 }
 
@@ -223,7 +219,7 @@ export async function runReplay(config: ReplayConfig, io: CliIo): Promise<number
       if (config.speed > 0) {
         const due = wallStart + (event.time - stats.firstTime) / config.speed;
         const wait = due - Date.now();
-        if (wait > 2) await Promise.race([sleep(wait), stop.promise]);
+        if (wait > 2) await Promise.race([sleep(timerMs(wait)), stop.promise]);
         if (stop.requested) break;
       }
       stats.clock = event.time;

@@ -2,10 +2,11 @@
  * `kiteticker simulate`: runs the Kite-compatible simulator until Ctrl-C, printing its URL and the
  * test credentials it accepts (test values, not secrets: printing them is the point).
  */
+import { MAX_UNIVERSE_SIZE } from '../../config/limits.js';
 import { ExitCode, exitCodeOf } from '../exit-codes.js';
 import { loadInstrumentsFile } from '../instruments-file.js';
 import { type CliIo, StopRequest } from '../io.js';
-import { parseInteger, parseNumber, parsePort } from '../parse.js';
+import { parseInteger, parseNumber, parsePort, parseSeconds } from '../parse.js';
 import { createSimHost } from '../sim-host.js';
 import { formatInt } from '../view.js';
 
@@ -43,16 +44,11 @@ export function resolveSimulateConfig(raw: RawSimulateOptions): SimulateConfig {
     universeSize:
       raw.universeSize === undefined
         ? undefined
-        : parseInteger('--universe-size', raw.universeSize, 1, 1_000_000),
+        : parseInteger('--universe-size', raw.universeSize, 1, MAX_UNIVERSE_SIZE),
     rate: raw.rate === undefined ? 1 : parseNumber('--rate', raw.rate, 0.01, 1000, 'ticks per second'),
     chaos: raw.chaos === undefined ? 0 : parseNumber('--chaos', raw.chaos, 0, 1000, 'faults per second'),
     keys: raw.keys === undefined ? 3 : parseInteger('--keys', raw.keys, 1, 20),
-    durationMs:
-      raw.duration === undefined
-        ? undefined
-        : Math.round(
-            parseNumber('--duration', raw.duration, 0.001, 31 * 24 * 3600, 'a number of seconds') * 1000,
-          ),
+    durationMs: raw.duration === undefined ? undefined : parseSeconds('--duration', raw.duration),
   };
 }
 

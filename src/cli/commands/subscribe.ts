@@ -13,7 +13,7 @@ import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
 import { type CliIo, StopRequest } from '../io.js';
 import { tickToNdjson } from '../ndjson.js';
 import { OutputSink } from '../output.js';
-import { parseChoice, parseInteger, parseNumber } from '../parse.js';
+import { parseChoice, parseInteger, parseSeconds } from '../parse.js';
 import { formatInt } from '../view.js';
 
 export const DEFAULT_SUBSCRIBE_NATS_URL = 'nats://127.0.0.1:4222';
@@ -90,12 +90,7 @@ export function resolveSubscribeConfig(raw: RawSubscribeOptions): SubscribeConfi
     latest: raw.latest === true,
     format:
       raw.format === undefined ? 'ndjson' : parseChoice('--format', raw.format, ['ndjson', 'none'] as const),
-    durationMs:
-      raw.duration === undefined
-        ? undefined
-        : Math.round(
-            parseNumber('--duration', raw.duration, 0.001, 31 * 24 * 3600, 'a number of seconds') * 1000,
-          ),
+    durationMs: raw.duration === undefined ? undefined : parseSeconds('--duration', raw.duration),
     subjectPrefix,
     envelope: raw.envelope === true,
     summary: raw.summary ?? true,
