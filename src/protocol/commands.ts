@@ -147,14 +147,15 @@ function fail(error: string): { ok: false; error: string } {
 
 /**
  * A short rendering of a client-supplied value for an error text. Never recurses and never renders more
- * than ~40 characters of it: a hostile command may nest arrays 20,000 deep (JSON.stringify would throw
+ * than 43 characters: a hostile command may nest arrays 20,000 deep (JSON.stringify would throw
  * RangeError) or carry a megabyte-long string.
  */
 function describe(value: unknown): string {
   if (typeof value === 'string') {
-    return value.length > DESCRIBE_CHARS
-      ? `${JSON.stringify(value.slice(0, DESCRIBE_CHARS))}...`
-      : JSON.stringify(value);
+    // Quoted and escaped (no raw control character goes back), then cut: escapes make it longer.
+    const cut = value.length > DESCRIBE_CHARS;
+    const json = JSON.stringify(cut ? value.slice(0, DESCRIBE_CHARS) : value);
+    return cut || json.length > DESCRIBE_CHARS + 2 ? `${json.slice(0, DESCRIBE_CHARS)}...` : json;
   }
   if (Array.isArray(value)) return `an array of ${value.length} element(s)`;
   if (value === null) return 'null';

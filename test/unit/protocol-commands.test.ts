@@ -124,10 +124,14 @@ describe('commands', () => {
       [`{"a":"subscribe","v":[${deepObject(20_000)}]}`, /element 0 is an object/],
       [`{"a":${deep(20_000)},"v":[1]}`, /unknown action an array/],
       [`{"a":"mode","v":[${deep(20_000)},[1]]}`, /unknown mode an array/],
-      [`{"a":"mode","v":["full",[${huge}]]}`, /element 0 is "y{40}"\.\.\./],
-      [`{"a":"subscribe","v":[1],${huge}:1}`, /unexpected key "y{40}"\.\.\./],
+      [`{"a":"mode","v":["full",[${huge}]]}`, /element 0 is "y{39}\.\.\., expected/],
+      [`{"a":"subscribe","v":[1],${huge}:1}`, /unexpected key "y{39}\.\.\.$/],
       ['{"a":"subscribe","v":[1],"__proto__":{"x":1}}', /unexpected key "__proto__"/],
       ['{"a":{"toString":1},"v":[1]}', /unknown action an object/],
+      [
+        `{"a":"subscribe","v":["${'\\u0000'.repeat(1000)}"]}`,
+        /element 0 is "(\\u0000){6}\\u0\.\.\., expected/,
+      ],
     ];
     for (const [text, pattern] of cases) {
       const r = parseClientCommand(text);
