@@ -61,11 +61,18 @@ const BLAST_MAX_FRAMES = 64;
  */
 const SLOW_CLIENT_BYTES = 8 * 1024 * 1024;
 /**
+ * No error reply is queued on a socket with more than this waiting: a client flooding bad commands
+ * without reading would otherwise queue one reply per command, without bound.
+ */
+const SLOW_CLIENT_ERROR_BYTES = 1024 * 1024;
+/**
  * Largest client frame accepted: 256 KiB, or 32 bytes per instrument a socket may hold when that is
  * more (a 3000-token subscribe is ~33 KB). A larger frame closes the socket with 1009 (counted in
  * `badFrames`) before it is buffered whole.
  */
 const MIN_MAX_COMMAND_BYTES = 256 * 1024;
+/** ...but never more than this (ws reads maxPayload as an int32, and 0 would mean "no limit"). */
+const MAX_MAX_COMMAND_BYTES = 64 * 1024 * 1024;
 /**
  * Keys whose refused upgrades are counted in `keyInfo`. Past this, upgrades naming yet another unknown
  * key are still refused and reported ('refused' event) but not remembered: a client inventing a new
@@ -247,7 +254,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
       noServer: true,
       perMessageDeflate: false,
       clientTracking: false,
-      maxPayload: Math.max(MIN_MAX_COMMAND_BYTES, this.#maxInstruments * 32),
+      maxPayload: Math.min(MAX_MAX_COMMAND_BYTES, Math.max(MIN_MAX_COMMAND_BYTES, this.#maxInstruments * 32)),
     });
     this.#chaos = options.chaos ? new Chaos(options.chaos, this.#seed, this.#chaosTarget()) : undefined;
   }
@@ -636,8 +643,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   }
 
   #sendError(conn: SimConnection, message: string): void {
-    // A client flooding bad commands without reading its socket gets no more replies queued.
-    if (conn.ws.bufferedAmount > SLOW_CLIENT_BYTES) return;
+    if (conn.ws.bufferedAmount > SLOW_CLIENT_ERROR_BYTES) return;
     this.#sendText(conn, JSON.stringify({ type: 'error', data: message }));
   }
 

@@ -213,6 +213,29 @@ describe('simulator hostile clients', () => {
     await until(() => sim.keyInfo('sim_key_1').openConnections === 2, 3000, 'slots freed');
   });
 
+  it('simulator hostile - a client flooding bad commands without reading gets no more error frames queued past 1 MiB', async () => {
+    const sim = await startSim();
+    const c = await connect(sim);
+    const socket = (c.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    socket.pause(); // stop reading: every reply stays queued (kernel buffers, then the server's)
+    const bad = JSON.stringify({ a: 'z'.repeat(60) });
+    const reply = `{"type":"error","data":"invalid message: unknown action \\"${'z'.repeat(39)}...: expected \\"subscribe\\", \\"unsubscribe\\" or \\"mode\\""}`;
+    const n = 60_000; // 60,000 replies of ~150 bytes: 9 MB if all were queued
+    for (let i = 0; i < n; i++) c.ws.send(bad);
+    await until(() => sim.keyInfo('sim_key_1').invalidCommands === n, 20_000, 'every command read');
+    socket.resume();
+    await until(() => c.texts.length > 0, 5000, 'replies');
+    // Everything queued arrives; then quiet: the replies past the bound were never queued.
+    let seen = -1;
+    while (seen !== c.texts.length) {
+      seen = c.texts.length;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(c.texts[0]).toBe(reply);
+    expect(c.texts.length).toBeLessThan(n);
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
   it('simulator hostile - upgrades naming ever new unknown api_keys are refused without growing the key table', async () => {
     const sim = await startSim();
     const refused: number[] = [];
