@@ -13,6 +13,9 @@ export type ClientCommand =
   | { action: 'subscribe' | 'unsubscribe'; tokens: number[] }
   | { action: 'mode'; mode: Mode; tokens: number[] };
 
+/** Characters of a bad value quoted in an error text. */
+const DESCRIBE_CHARS = 40;
+
 export type ParseClientCommandResult = { ok: true; command: ClientCommand } | { ok: false; error: string };
 
 function isToken(value: unknown): value is number {
@@ -99,7 +102,7 @@ export function parseClientCommand(text: string): ParseClientCommandResult {
   }
   const record = msg as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (key !== 'a' && key !== 'v') return fail(`unexpected key ${JSON.stringify(key)}`);
+    if (key !== 'a' && key !== 'v') return fail(`unexpected key ${describe(key)}`);
   }
   const action = record.a;
   const value = record.v;
@@ -142,8 +145,21 @@ function fail(error: string): { ok: false; error: string } {
   return { ok: false, error };
 }
 
+/**
+ * A short rendering of a client-supplied value for an error text. Never recurses and never renders more
+ * than 43 characters: a hostile command may nest arrays 20,000 deep (JSON.stringify would throw
+ * RangeError) or carry a megabyte-long string.
+ */
 function describe(value: unknown): string {
-  const text = JSON.stringify(value);
-  if (text === undefined) return String(value);
-  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+  if (typeof value === 'string') {
+    // Quoted and escaped (no raw control character goes back), then cut: escapes make it longer.
+    const cut = value.length > DESCRIBE_CHARS;
+    const json = JSON.stringify(cut ? value.slice(0, DESCRIBE_CHARS) : value);
+    return cut || json.length > DESCRIBE_CHARS + 2 ? `${json.slice(0, DESCRIBE_CHARS)}...` : json;
+  }
+  if (Array.isArray(value)) return `an array of ${value.length} element(s)`;
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  // Numbers and booleans (all JSON.parse can give besides the above) render short.
+  return String(value);
 }

@@ -23,6 +23,7 @@ import { KITE_LIMITS, type Mode } from '../protocol/constants.js';
 import { HEARTBEAT } from '../protocol/encode.js';
 import type { OrderUpdate, Tick } from '../protocol/types.js';
 import { Chaos, type ChaosTarget } from './chaos.js';
+import { CommandLog, DEFAULT_COMMAND_LOG_BYTES } from './command-log.js';
 import { SimConnection } from './connection.js';
 import { corruptFrame } from './corrupt.js';
 import { FrameBuilder } from './frames.js';
@@ -34,7 +35,6 @@ import type {
   CorruptionKind,
   FaultKind,
   FaultRecord,
-  SimulatorCommandLogEntry,
   SimulatorConnectionInfo,
   SimulatorInstrument,
   SimulatorKeyInfo,
@@ -62,8 +62,25 @@ const BLAST_MAX_FRAMES = 64;
  * drains: ticks are snapshots, so skipping them loses nothing but keeps server memory bounded.
  */
 const SLOW_CLIENT_BYTES = 8 * 1024 * 1024;
-/** Largest client command accepted (3000 tokens of JSON are ~30 KB). */
-const MAX_COMMAND_BYTES = 1024 * 1024;
+/**
+ * No error reply is queued on a socket with more than this waiting: a client flooding bad commands
+ * without reading would otherwise queue one reply per command, without bound.
+ */
+const SLOW_CLIENT_ERROR_BYTES = 1024 * 1024;
+/**
+ * Largest client frame accepted: 256 KiB, or 32 bytes per instrument a socket may hold when that is
+ * more (a 3000-token subscribe is ~33 KB). A larger frame closes the socket with 1009 (counted in
+ * `badFrames`) before it is buffered whole.
+ */
+const MIN_MAX_COMMAND_BYTES = 256 * 1024;
+/** ...but never more than this (ws reads maxPayload as an int32, and 0 would mean "no limit"). */
+const MAX_MAX_COMMAND_BYTES = 64 * 1024 * 1024;
+/**
+ * Keys whose refused upgrades are counted in `keyInfo`. Past this, upgrades naming yet another unknown
+ * key are still refused and reported ('refused' event) but not remembered: a client inventing a new
+ * api_key per request must not grow the simulator's memory.
+ */
+const MAX_TRACKED_KEYS = 1000;
 
 export interface SimulatorEvents {
   /** A fault was injected (manually or by chaos). */
@@ -81,7 +98,9 @@ interface KeyState {
   maxConcurrent: number;
   accepted: number;
   rejected: Record<number, number>;
-  commands: SimulatorCommandLogEntry[];
+  commands: CommandLog;
+  invalidCommands: number;
+  badFrames: number;
 }
 
 type Target = number | { apiKey: string };
@@ -106,6 +125,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   readonly #heartbeatMs: number;
   readonly #batchMs: number;
   readonly #commandLogLimit: number;
+  readonly #commandLogBytes: number;
   readonly #faultLogLimit: number;
   readonly #blastPacketsPerFrame: number;
   readonly #stampSendTime: boolean;
@@ -192,6 +212,12 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
     this.#batchMs = duration(options.batchIntervalMs, 'batchIntervalMs', { ...SIM_PERIOD, default: 100 });
     const tps = positiveNumber('ticksPerSecond', options.ticksPerSecond, 1);
     this.#commandLogLimit = positiveNumber('commandLogLimit', options.commandLogLimit, 1000, true);
+    this.#commandLogBytes = positiveNumber(
+      'commandLogBytes',
+      options.commandLogBytes,
+      DEFAULT_COMMAND_LOG_BYTES,
+      true,
+    );
     this.#faultLogLimit = positiveNumber('faultLogLimit', options.faultLogLimit, 10_000, true);
     this.#blastPacketsPerFrame = options.blast
       ? Math.min(0xffff, positiveNumber('blast.packetsPerFrame', options.blast.packetsPerFrame, 100, true))
@@ -226,7 +252,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
       noServer: true,
       perMessageDeflate: false,
       clientTracking: false,
-      maxPayload: MAX_COMMAND_BYTES,
+      maxPayload: Math.min(MAX_MAX_COMMAND_BYTES, Math.max(MIN_MAX_COMMAND_BYTES, this.#maxInstruments * 32)),
     });
     this.#chaos = options.chaos ? new Chaos(options.chaos, this.#seed, this.#chaosTarget()) : undefined;
   }
@@ -397,7 +423,15 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   #key(apiKey: string): KeyState {
     let k = this.#keys.get(apiKey);
     if (!k) {
-      k = { open: 0, maxConcurrent: 0, accepted: 0, rejected: {}, commands: [] };
+      k = {
+        open: 0,
+        maxConcurrent: 0,
+        accepted: 0,
+        rejected: {},
+        commands: new CommandLog(this.#commandLogLimit, this.#commandLogBytes),
+        invalidCommands: 0,
+        badFrames: 0,
+      };
       this.#keys.set(apiKey, k);
     }
     return k;
@@ -405,6 +439,28 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', (err) => this.#log.debug({ err: err.message }, 'upgrade socket error'));
+    try {
+      this.#upgrade(req, socket, head);
+    } catch (err) {
+      // Nothing a client sends may escape the 'upgrade' callback (it would be an uncaught exception).
+      this.#log.warn({ err: (err as Error).message }, 'upgrade failed');
+      socket.destroy();
+    }
+  }
+
+  #refused(apiKey: string | undefined, status: number, reason: string): void {
+    if (
+      apiKey !== undefined &&
+      (this.#keys.has(apiKey) || this.#credentials.has(apiKey) || this.#keys.size < MAX_TRACKED_KEYS)
+    ) {
+      const k = this.#key(apiKey);
+      k.rejected[status] = (k.rejected[status] ?? 0) + 1;
+    }
+    this.#log.info({ status, apiKey, reason }, 'upgrade refused');
+    this.emit('refused', { status, apiKey, reason });
+  }
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const now = Date.now();
     this.#refusals = this.#refusals.filter((w) => w.until > now);
     const decision = decideUpgrade(req.url, {
@@ -418,38 +474,49 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
     });
     if (!decision.ok) {
       const { status, apiKey, reason } = decision;
-      if (apiKey !== undefined) {
-        const k = this.#key(apiKey);
-        k.rejected[status] = (k.rejected[status] ?? 0) + 1;
-      }
-      this.#log.info({ status, apiKey, reason }, 'upgrade refused');
       refuseUpgrade(socket, status, reason);
-      this.emit('refused', { status, apiKey, reason });
+      this.#refused(apiKey, status, reason);
       return;
     }
     const apiKey = decision.apiKey;
-    const k = this.#key(apiKey);
-    // Count the socket now: a second upgrade racing this one must already see it.
-    k.open++;
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, apiKey));
+    // The slot is counted only once the upgrade completed (in #onConnection): a request ws refuses
+    // (no Sec-WebSocket-Key, wrong version or method) or a client gone before the 101 must not hold
+    // one for good. Without verifyClient, ws completes or refuses synchronously inside handleUpgrade,
+    // so the limit check above and the count happen in one turn: a racing upgrade already sees it.
+    let completed = false;
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      completed = true;
+      this.#onConnection(ws, apiKey);
+    });
+    if (!completed) this.#refused(apiKey, 400, 'malformed WebSocket upgrade request (or client gone)');
   }
 
   #onConnection(ws: WebSocket, apiKey: string): void {
-    const k = this.#key(apiKey);
     if (this.#stopped || !this.#server) {
-      k.open--;
       ws.terminate();
       return;
     }
+    const k = this.#key(apiKey);
+    k.open++;
     k.accepted++;
     if (k.open > k.maxConcurrent) k.maxConcurrent = k.open;
     const id = this.#nextConnectionId++;
     const conn = new SimConnection(id, apiKey, ws, Date.now(), this.#phases, (c) => this.#pump(c));
     this.#connections.set(id, conn);
-    ws.on('message', (data, isBinary) => this.#onMessage(conn, data as Buffer, isBinary));
-    ws.on('error', (err) =>
-      this.#log.debug({ connectionId: id, err: redact(err.message, []) }, 'socket error'),
-    );
+    ws.on('message', (data, isBinary) => {
+      try {
+        this.#onMessage(conn, data as Buffer, isBinary);
+      } catch (err) {
+        // Backstop: a client frame must never become an uncaught exception and end the server.
+        this.#invalid(conn, 'invalid message: it could not be processed');
+        this.#log.warn({ connectionId: id, err: (err as Error).message }, 'client command failed');
+      }
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws reports a client frame breaking the protocol here, then closes the socket (1009, 1007, 1002).
+      if (err.code?.startsWith('WS_ERR_')) this.#key(apiKey).badFrames++;
+      this.#log.debug({ connectionId: id, err: redact(err.message, []) }, 'socket error');
+    });
     ws.on('close', () => this.#detach(conn, 'none'));
     this.#log.info({ connectionId: id, apiKey }, 'connection opened');
     this.emit('connection', { id, apiKey });
@@ -487,18 +554,14 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
 
   #onMessage(conn: SimConnection, data: Buffer, isBinary: boolean): void {
     if (!conn.open) return;
-    const text = isBinary ? `<binary ${data.byteLength} bytes>` : data.toString('utf8');
-    const k = this.#key(conn.apiKey);
-    k.commands.push({ at: Date.now(), connectionId: conn.id, text });
-    if (k.commands.length > this.#commandLogLimit)
-      k.commands.splice(0, k.commands.length - this.#commandLogLimit);
+    this.#key(conn.apiKey).commands.add(Date.now(), conn.id, data, isBinary);
     if (isBinary) {
-      this.#sendError(conn, 'binary messages are not accepted: send JSON text commands');
+      this.#invalid(conn, 'binary messages are not accepted: send JSON text commands');
       return;
     }
-    const parsed = parseClientCommand(text);
+    const parsed = parseClientCommand(data.toString('utf8'));
     if (!parsed.ok) {
-      this.#sendError(conn, `invalid message: ${parsed.error}`);
+      this.#invalid(conn, `invalid message: ${parsed.error}`);
       return;
     }
     const cmd = parsed.command;
@@ -579,7 +642,14 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   }
 
   #sendError(conn: SimConnection, message: string): void {
+    if (conn.ws.bufferedAmount > SLOW_CLIENT_ERROR_BYTES) return;
     this.#sendText(conn, JSON.stringify({ type: 'error', data: message }));
+  }
+
+  /** A client frame refused: counted, and answered with a Kite-style error text frame. */
+  #invalid(conn: SimConnection, message: string): void {
+    this.#key(conn.apiKey).invalidCommands++;
+    this.#sendError(conn, message);
   }
 
   /** One batch: advance the instruments due now, then send each connection its due tokens. */
@@ -1000,7 +1070,9 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
       rejectedUpgrades: { ...(k?.rejected ?? {}) },
       acceptedUpgrades: k?.accepted ?? 0,
       maxConcurrentConnections: k?.maxConcurrent ?? 0,
-      commands: k ? [...k.commands] : [],
+      commands: k ? k.commands.entries() : [],
+      invalidCommands: k?.invalidCommands ?? 0,
+      badFrames: k?.badFrames ?? 0,
     };
   }
 

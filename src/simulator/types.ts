@@ -89,6 +89,12 @@ export interface SimulatorOptions {
   instrumentsCsv?: string;
   /** Command-log entries kept per API key (oldest dropped first). Default 1000. */
   commandLogLimit?: number;
+  /**
+   * Bytes of command text kept per API key, all entries together (oldest dropped first; each entry is
+   * charged its stored text plus 64 bytes). One entry keeps at most the first 64 KiB of a command.
+   * Default 4 MiB.
+   */
+  commandLogBytes?: number;
   /** Fault records kept by `faultLog()` (oldest dropped first). Default 10 000. */
   faultLogLimit?: number;
   /** Logger for connections, refusals and faults. Default silent. Never given an access token. */
@@ -133,8 +139,12 @@ export interface SimulatorConnectionInfo {
 export interface SimulatorCommandLogEntry {
   at: number;
   connectionId: number;
-  /** The raw text as received. */
+  /** The raw text as received (its first 64 KiB when `truncated`), or `<binary N bytes>`. */
   text: string;
+  /** Size of the frame as received, in bytes. */
+  bytes: number;
+  /** True when `text` holds only the first 64 KiB of a longer command. */
+  truncated: boolean;
 }
 
 export interface SimulatorKeyInfo {
@@ -146,8 +156,18 @@ export interface SimulatorKeyInfo {
   acceptedUpgrades: number;
   /** Most sockets of this key open at the same time, over the simulator's life. */
   maxConcurrentConnections: number;
-  /** The most recent commands (see `commandLogLimit`). */
+  /** The most recent commands (see `commandLogLimit` and `commandLogBytes`). */
   commands: SimulatorCommandLogEntry[];
+  /**
+   * Client frames answered with an error text frame instead of being applied: invalid JSON or shape,
+   * odd types, binary frames. Over the simulator's life.
+   */
+  invalidCommands: number;
+  /**
+   * Sockets of this key the simulator closed because a client frame broke the WebSocket protocol
+   * (larger than the command limit, invalid UTF-8 text, bad framing). Over the simulator's life.
+   */
+  badFrames: number;
 }
 
 export interface TickerSimulator {

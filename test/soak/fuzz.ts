@@ -1,18 +1,35 @@
 /**
  * `npm run fuzz`: the long fuzz of the decoder and the text parsers (1,000,000 frames by default).
  *   tsx test/soak/fuzz.ts [--frames N] [--messages N] [--seed S]
+ * `npm run fuzz:structured` (or `npm run fuzz -- --structured`): the structured attacks instead, see
+ * fuzz-structured-main.ts.
+ *   tsx test/soak/fuzz.ts --structured [--texts N] [--ticker N] [--commands N] [--seed S]
  * Prints counts and timings; exits 1 if any input was mishandled (so it can gate a release).
  */
 import { parseArgs } from 'node:util';
 import { runDecoderFuzz, runTextFuzz } from './fuzz-core.js';
+import { runStructuredMain } from './fuzz-structured-main.js';
 
 const { values } = parseArgs({
   options: {
     frames: { type: 'string', default: '1000000' },
     messages: { type: 'string', default: '200000' },
     seed: { type: 'string', default: String(Date.now() % 1_000_000) },
+    structured: { type: 'boolean', default: false },
+    texts: { type: 'string', default: '5000' },
+    ticker: { type: 'string', default: '1000' },
+    commands: { type: 'string', default: '5000' },
   },
 });
+if (values.structured) {
+  process.exitCode = await runStructuredMain({
+    seed: Number(values.seed),
+    texts: Number(values.texts),
+    ticker: Number(values.ticker),
+    commands: Number(values.commands),
+  });
+  process.exit();
+}
 const frames = Number(values.frames);
 const messages = Number(values.messages);
 const seed = Number(values.seed);

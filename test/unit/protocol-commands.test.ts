@@ -115,4 +115,31 @@ describe('commands', () => {
       command: { action: 'unsubscribe', tokens: [] },
     });
   });
+  it('commands - parseClientCommand never throws on deep nesting, huge strings or odd keys; errors stay short', () => {
+    const deep = (n: number): string => `${'['.repeat(n)}${']'.repeat(n)}`;
+    const deepObject = (n: number): string => `${'{"x":'.repeat(n)}1${'}'.repeat(n)}`;
+    const huge = `"${'y'.repeat(1_000_000)}"`;
+    const cases: [string, RegExp][] = [
+      [`{"a":"subscribe","v":[${deep(20_000)}]}`, /element 0 is an array of 1 element/],
+      [`{"a":"subscribe","v":[${deepObject(20_000)}]}`, /element 0 is an object/],
+      [`{"a":${deep(20_000)},"v":[1]}`, /unknown action an array/],
+      [`{"a":"mode","v":[${deep(20_000)},[1]]}`, /unknown mode an array/],
+      [`{"a":"mode","v":["full",[${huge}]]}`, /element 0 is "y{39}\.\.\., expected/],
+      [`{"a":"subscribe","v":[1],${huge}:1}`, /unexpected key "y{39}\.\.\.$/],
+      ['{"a":"subscribe","v":[1],"__proto__":{"x":1}}', /unexpected key "__proto__"/],
+      ['{"a":{"toString":1},"v":[1]}', /unknown action an object/],
+      [
+        `{"a":"subscribe","v":["${'\\u0000'.repeat(1000)}"]}`,
+        /element 0 is "(\\u0000){6}\\u0\.\.\., expected/,
+      ],
+    ];
+    for (const [text, pattern] of cases) {
+      const r = parseClientCommand(text);
+      expect(r.ok, text.slice(0, 60)).toBe(false);
+      if (!r.ok) {
+        expect(r.error, text.slice(0, 60)).toMatch(pattern);
+        expect(r.error.length).toBeLessThan(200);
+      }
+    }
+  });
 });
