@@ -66,8 +66,8 @@ describe('fuzz structured', () => {
     expect(commandIsValid('{"a":"mode","v":["FULL",[1]]}')).toBe(false);
   });
 
-  it('fuzz structured - client text path: 200 hostile frames (20,000 deep, 100 KB strings, traps in every field): nothing throws, every rejection is reported', () => {
-    const result = runStructuredTextFuzz({ frames: 200, seed: 0x13, limits: CI_LIMITS });
+  it('fuzz structured - client text path: 400 hostile frames (20,000 deep, 100 KB strings, traps in every field): nothing throws, every rejection is reported', () => {
+    const result = runStructuredTextFuzz({ frames: 400, seed: 0x13, limits: CI_LIMITS });
     expect(result.failures).toEqual([]);
     expect(result.throws).toBe(0);
     expect(result.unreported).toBe(0);
