@@ -2,11 +2,21 @@
  * Parsers for flag values. Each returns the parsed value or throws a `UsageError` naming the flag,
  * so `--duration abc` reads "--duration: expected a number of seconds, got "abc"".
  */
+
 import { isMode, type Mode } from '../protocol/constants.js';
+import { redact } from '../redact.js';
 import { UsageError } from './exit-codes.js';
 
 function describe(value: string): string {
   return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+}
+
+/**
+ * A URL in an error message: whole (truncating could cut a token in two, and half a token escapes
+ * redaction), with its password and secret parameters masked.
+ */
+function describeUrl(value: string): string {
+  return JSON.stringify(redact(value));
 }
 
 /** A whole number within [min, max]. */
@@ -62,10 +72,10 @@ export function parseWsUrl(flag: string, value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`${flag}: not a valid URL: ${describe(value)}`);
+    throw new UsageError(`${flag}: not a valid URL: ${describeUrl(value)}`);
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new UsageError(`${flag}: expected a ws:// or wss:// URL, got ${describe(value)}`);
+    throw new UsageError(`${flag}: expected a ws:// or wss:// URL, got ${describeUrl(value)}`);
   }
   return value;
 }
