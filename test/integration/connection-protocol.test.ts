@@ -252,6 +252,24 @@ describe('connection', () => {
     ]);
   });
 
+  it('connection - 401 is refused like 403: auth_failed, no retry with the same token, a new token resumes', async () => {
+    server.refuseWith = 401;
+    const t = ticker({ accessToken: 'unauthorised' });
+    const statuses = recordStatuses(t);
+    await expect(t.connect()).rejects.toMatchObject({ code: 'ERR_AUTH_FAILED', status: 401 });
+    expect(t.status).toBe('auth_failed');
+    expect(statuses.at(-1)).toEqual({ status: 'auth_failed', httpStatus: 401 });
+    expect(statuses.some((s) => s.status === 'reconnecting')).toBe(false);
+    await sleep(150); // several backoff periods
+    expect(server.upgrades).toHaveLength(1);
+    expect(server.upgrades[0]!.status).toBe(401);
+
+    server.refuseWith = undefined;
+    t.updateAccessToken('renewed');
+    await waitFor(() => t.status === 'connected', 2000, 'connected with the new token');
+    expect(server.upgrades).toHaveLength(2);
+  });
+
   it('connection - a token revoked mid-session turns a reconnect into auth_failed', async () => {
     server.validToken = 'tok1';
     const t = ticker();
