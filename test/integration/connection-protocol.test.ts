@@ -116,6 +116,7 @@ describe('connection', () => {
       for (let i = 0; i < view.count; i++) tokensSeen.push(view.token(i));
     });
     t.on('rawFrame', (data) => raw.push(data.length));
+    const startedAt = Date.now();
     await t.connect();
     const frame = encodeTicks([QUOTE, LTP]);
     server.broadcast(frame);
@@ -132,7 +133,10 @@ describe('connection', () => {
     expect(s.bytes).toBe(frame.length + 1 + encodeTicks([LTP]).length);
     expect(s.lastFrameAgeMs).not.toBeNull();
     expect(s.lastFrameAgeMs!).toBeLessThan(1000);
-    expect(s.uptimeMs).toBeGreaterThanOrEqual(0);
+    // Uptime is the open socket's age: bounded by the test's own clock, and growing while open.
+    expect(s.uptimeMs).toBeLessThanOrEqual(Date.now() - startedAt);
+    await sleep(60);
+    expect(t.stats().uptimeMs).toBeGreaterThanOrEqual(s.uptimeMs + 50);
   });
 
   it('connection - text frames become order, serverError and serverMessage events; bad text is a protocol error', async () => {
