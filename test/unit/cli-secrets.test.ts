@@ -99,6 +99,20 @@ describe('cli secrets', () => {
     expect(permissionWarning(path, 'win32')).toBeUndefined();
   });
 
+  it('cli secrets - stream prints the keys-file warning on stderr', async () => {
+    const path = join(dir, 'open-keys.json');
+    await writeFile(path, `[{"id":"a","apiKey":"k","accessToken":"${TOKEN}"}]`);
+    await chmod(path, 0o644);
+    const t = memoryIo();
+    await runCli(
+      ['stream', '--keys-file', path, '--url', 'ws://127.0.0.1:1', '-d', '0.2', '--format', 'none', '256265'],
+      t.io,
+    );
+    expect(t.err()).toContain(`kiteticker: warning: ${path} holds access tokens but its permissions 0644`);
+    expect(t.err()).toContain(`run: chmod 600 ${path}`);
+    expect(t.err()).not.toContain(TOKEN);
+  });
+
   it('cli secrets - control characters from the network are shown escaped, never sent to the terminal', () => {
     const osc52 = '\x1b]52;c;aGVsbG8=\x07';
     const clear = '\x1b[2J';
