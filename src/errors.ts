@@ -129,15 +129,5 @@ function describeValue(value: unknown): string {
   return Object.prototype.toString.call(value);
 }
 
-/**
- * Replaces every occurrence of each secret in `text` with `***`. Used on anything that might carry a
- * URL with an access token (error messages from `ws`, log lines).
- */
-export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret && secret.length > 0) out = out.split(secret).join('***');
-  }
-  // Also scrub any access_token query parameter, whatever its value.
-  return out.replace(/access_token=[^&\s"']*/g, 'access_token=***');
-}
+/** The library's one redaction routine lives in redact.ts; re-exported here for existing imports. */
+export { redact } from './redact.js';

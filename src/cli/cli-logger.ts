@@ -1,6 +1,6 @@
 /** The `--verbose` logger: one redacted line per entry on stderr. */
-import { redact } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { terminalLine } from './terminal-text.js';
 
 export function createStderrLogger(write: (line: string) => void, secrets: readonly string[]): Logger {
   const log =
@@ -8,7 +8,7 @@ export function createStderrLogger(write: (line: string) => void, secrets: reado
     (obj: object | string, msg?: string): void => {
       const detail = typeof obj === 'string' ? obj : safeJson(obj);
       const text = msg === undefined ? detail : `${msg} ${detail}`;
-      write(`${new Date().toISOString()} ${level} ${redact(text, secrets)}\n`);
+      write(`${new Date().toISOString()} ${level} ${terminalLine(text, secrets)}\n`);
     };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }

@@ -4,8 +4,9 @@
  * None of them: the built-in simulator is used. Access tokens are secrets: every error here names the
  * variable or file entry, never the token's value.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { UsageError } from './exit-codes.js';
+import { jsonErrorOffset, positionOf } from './json-position.js';
 
 export interface ApiKeyCredential {
   /** The name shown in output and metrics (never the key or token). */
@@ -19,6 +20,8 @@ export type CredentialSource = 'keys-file' | 'env-numbered' | 'env-single' | 'no
 export interface LoadedCredentials {
   source: CredentialSource;
   keys: ApiKeyCredential[];
+  /** Things to tell the user on stderr (a keys file others can read). */
+  warnings?: string[];
 }
 
 /** Highest N scanned for `KITE_API_KEY_N`; gaps are allowed (1, 2, 4). */
@@ -26,7 +29,11 @@ const MAX_NUMBERED_KEYS = 99;
 
 /** Reads credentials from a keys file (when given) or the environment. */
 export function loadCredentials(env: NodeJS.ProcessEnv, keysFile?: string): LoadedCredentials {
-  if (keysFile !== undefined) return { source: 'keys-file', keys: readKeysFile(keysFile) };
+  if (keysFile !== undefined) {
+    const keys = readKeysFile(keysFile);
+    const warning = permissionWarning(keysFile);
+    return { source: 'keys-file', keys, ...(warning ? { warnings: [warning] } : {}) };
+  }
 
   const numbered: ApiKeyCredential[] = [];
   for (let n = 1; n <= MAX_NUMBERED_KEYS; n++) {
@@ -60,8 +67,12 @@ export function parseKeysFile(text: string, fileName: string): ApiKeyCredential[
   let data: unknown;
   try {
     data = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${fileName}: not valid JSON (${(error as Error).message})`);
+  } catch {
+    // JSON.parse's message quotes part of the file (a token, maybe): only the position is reported.
+    const offset = jsonErrorOffset(text);
+    const at = offset < 0 ? undefined : positionOf(text, offset);
+    const where = at === undefined ? '' : ` at line ${at.line}, column ${at.column}`;
+    throw new UsageError(`${fileName}: not valid JSON${where}`);
   }
   if (!Array.isArray(data) || data.length === 0) {
     throw new UsageError(`${fileName}: expected a non-empty JSON array of {id, apiKey, accessToken}`);
@@ -92,6 +103,27 @@ function readKeysFile(path: string): ApiKeyCredential[] {
     );
   }
   return parseKeysFile(text, path);
+}
+
+/**
+ * Like ssh with a private key: a keys file that group or others may read is used, with a warning
+ * that says how to fix it. (Not on Windows, where the mode bits mean nothing.)
+ */
+export function permissionWarning(
+  path: string,
+  platform: NodeJS.Platform = process.platform,
+): string | undefined {
+  if (platform === 'win32') return undefined;
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  const who = mode & 0o007 ? 'other users' : 'its group';
+  const octal = mode.toString(8).padStart(4, '0');
+  return `warning: ${path} holds access tokens but its permissions ${octal} are too open (${who} can access it); run: chmod 600 ${path}`;
 }
 
 function assertUniqueIds(keys: readonly ApiKeyCredential[], where: string): void {

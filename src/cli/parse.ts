@@ -8,6 +8,7 @@ import { CLI_DURATION } from '../config/limits.js';
 import { countFromText, describe, durationFromText, finiteNumberFromText } from '../config/validate.js';
 import { InvalidArgumentError } from '../errors.js';
 import { isMode, type Mode } from '../protocol/constants.js';
+import { redact } from '../redact.js';
 import { UsageError } from './exit-codes.js';
 
 /** The module's InvalidArgumentError, as the CLI's usage error (exit code 2), same message. */
@@ -18,6 +19,14 @@ function asUsage<T>(check: () => T): T {
     if (error instanceof InvalidArgumentError) throw new UsageError(error.message, { cause: error });
     throw error;
   }
+}
+
+/**
+ * A URL in an error message: whole (truncating could cut a token in two, and half a token escapes
+ * redaction), with its password and secret parameters masked.
+ */
+function describeUrl(value: string): string {
+  return JSON.stringify(redact(value));
 }
 
 /** A whole number within [min, max]. */
@@ -71,10 +80,10 @@ export function parseWsUrl(flag: string, value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`${flag}: not a valid URL: ${describe(value)}`);
+    throw new UsageError(`${flag}: not a valid URL: ${describeUrl(value)}`);
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new UsageError(`${flag}: expected a ws:// or wss:// URL, got ${describe(value)}`);
+    throw new UsageError(`${flag}: expected a ws:// or wss:// URL, got ${describeUrl(value)}`);
   }
   return value;
 }

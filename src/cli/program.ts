@@ -13,6 +13,7 @@ import { type RawSubscribeOptions, resolveSubscribeConfig, runSubscribe } from '
 import { ExitCode, exitCodeOf } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { type RawStreamOptions, resolveStreamConfig } from './stream-config.js';
+import { terminalLine } from './terminal-text.js';
 
 function version(): string {
   try {
@@ -63,7 +64,14 @@ function addStreamOptions(cmd: Command): Command {
       '--metrics-port <port>',
       'serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 = any free port)',
     )
-    .option('--nats <url>', 'also publish every tick to this NATS server (e.g. nats://127.0.0.1:4222)')
+    .option(
+      '--nats <url>',
+      'also publish every tick to this NATS server (e.g. nats://127.0.0.1:4222; nats://user:pass@host to log in)',
+    )
+    .option(
+      '--nats-creds <file>',
+      'with --nats: NATS credentials file (.creds); or set NATS_USER/NATS_PASSWORD',
+    )
     .option(
       '--nats-jetstream',
       'with --nats: keep the last tick per instrument in JetStream (stream KITE_TICKS; for subscribe --latest)',
@@ -83,6 +91,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const isTty = io.stdout.isTTY === true;
   const secrets = [
     io.env.KITE_ACCESS_TOKEN,
+    io.env.NATS_PASSWORD,
     ...Object.entries(io.env)
       .filter(([k]) => /^KITE_ACCESS_TOKEN_\d+$/.test(k))
       .map(([, v]) => v),
@@ -174,6 +183,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .command('subscribe')
     .description('print the ticks published to NATS by `kiteticker stream --nats` (one JSON tick per line)')
     .option('--nats <url>', 'NATS server URL(s), comma-separated (default: nats://127.0.0.1:4222)')
+    .option('--nats-creds <file>', 'NATS credentials file (.creds); or set NATS_USER/NATS_PASSWORD')
     .option(
       '-F, --filter <filter>',
       'all, an exchange (NSE), a token (408065), NSE:408065, or a subject (kite.tick.NFO.*); repeatable (default: all)',
@@ -221,7 +231,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return ExitCode.Usage;
     }
     const code = exitCodeOf(error);
-    io.stderr.write(`kiteticker: error: ${redact((error as Error).message ?? String(error), secrets)}\n`);
+    io.stderr.write(
+      `kiteticker: error: ${terminalLine((error as Error).message ?? String(error), secrets)}\n`,
+    );
     if (code === ExitCode.Usage) io.stderr.write('(add --help for usage)\n');
     return code;
   }

@@ -31,6 +31,7 @@ export interface RawStreamOptions {
   metricsPort?: string;
   nats?: string;
   natsJetstream?: boolean;
+  natsCreds?: string;
   quotes?: string;
   connectionsPerKey?: string;
   symbolsPerConnection?: string;
@@ -55,6 +56,8 @@ export interface StreamConfig {
   nats: string | undefined;
   /** With `nats`: keep the last tick per instrument in JetStream (for `subscribe --latest`). */
   natsJetstream: boolean;
+  /** With `nats`: a NATS .creds file to authenticate with. */
+  natsCreds: string | undefined;
   /** Tokens and EXCHANGE:TRADINGSYMBOLs from arguments and --symbols, in order. */
   instrumentSpecs: string[];
   instrumentsFile: string | undefined;
@@ -107,6 +110,8 @@ export function resolveStreamConfig(
   const url = raw.url === undefined ? STREAM_DEFAULTS.url : parseWsUrl('--url', raw.url);
   if (raw.natsJetstream === true && raw.nats === undefined)
     throw new UsageError('--nats-jetstream needs --nats');
+  if (raw.natsCreds !== undefined && raw.nats === undefined)
+    throw new UsageError('--nats-creds needs --nats');
   const mode = raw.mode === undefined ? STREAM_DEFAULTS.mode : parseMode('--mode', raw.mode);
   const formatChoice =
     raw.format === undefined
@@ -153,6 +158,7 @@ export function resolveStreamConfig(
     metricsPort,
     nats: raw.nats,
     natsJetstream: raw.natsJetstream === true,
+    natsCreds: raw.natsCreds,
     instrumentSpecs,
     instrumentsFile: raw.instruments,
     instrumentsCount,

@@ -87,7 +87,18 @@ export class KiteTicker {
   readonly modeLTP = 'ltp' as const;
   readonly root: string;
   readonly api_key: string;
-  access_token: string;
+  /**
+   * Kept in a private field behind an accessor: readable and writable as on the official client, but
+   * not an own enumerable property, so console.log, util.inspect, JSON.stringify, object spread and
+   * Object.keys of a ticker never show the token.
+   */
+  #accessToken: string;
+  get access_token(): string {
+    return this.#accessToken;
+  }
+  set access_token(value: string) {
+    this.#accessToken = value;
+  }
 
   readonly #options: CompatOptions;
   readonly #triggers = new Map<CompatEventName, Callback[]>();
@@ -104,7 +115,7 @@ export class KiteTicker {
   constructor(params: KiteTickerParams, options: CompatOptions = {}) {
     this.root = params.root || DEFAULT_ROOT;
     this.api_key = params.api_key;
-    this.access_token = params.access_token;
+    this.#accessToken = params.access_token;
     this.#options = options;
     this.#setReconnect(params.reconnect ?? true, params.max_retry, params.max_delay);
     this.#core = this.#createCore();
@@ -187,7 +198,7 @@ export class KiteTicker {
   /** Replaces the access token; after a 403 this reconnects and resubscribes. */
   updateAccessToken(accessToken: string): void {
     this.#core.updateAccessToken(accessToken);
-    this.access_token = accessToken;
+    this.#accessToken = accessToken;
   }
 
   /** Counters of the current connection. */
@@ -219,7 +230,7 @@ export class KiteTicker {
     const o = this.#options;
     const options: KiteTickerOptions = {
       apiKey: this.api_key,
-      accessToken: this.access_token,
+      accessToken: this.#accessToken,
       url: this.root,
       reconnect: {
         enabled: this.#reconnect.enabled,

@@ -400,15 +400,23 @@ export class KiteTicker extends EventEmitter<KiteTickerEvents> implements Ticker
       case 'order':
         this.emit('order', message.data);
         break;
-      case 'error':
+      case 'error': {
+        // The server may quote the request (token included): the text is redacted before anyone sees it.
+        const text = redact(message.data, [this.#accessToken, this.#opts.accessToken]);
         this.#opts.logger.warn(
-          { apiKey: this.#opts.apiKey, message: redact(message.data, [this.#accessToken]) },
+          { apiKey: this.#opts.apiKey, message: text },
           'kite ticker: server error message',
         );
-        this.emit('serverError', message.data);
+        this.emit('serverError', text);
         break;
+      }
       case 'message':
-        this.emit('serverMessage', message.data);
+        this.emit(
+          'serverMessage',
+          typeof message.data === 'string'
+            ? redact(message.data, [this.#accessToken, this.#opts.accessToken])
+            : message.data,
+        );
         break;
     }
   }

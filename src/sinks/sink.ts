@@ -15,6 +15,7 @@ import { ConnectionError, closedError, InvalidArgumentError } from '../errors.js
 import { type Logger, silentLogger } from '../logger.js';
 import { EXCHANGE_BY_SEGMENT } from '../protocol/constants.js';
 import type { Tick } from '../protocol/types.js';
+import { withUrlCredentials } from './auth.js';
 import { apiKeyIdBytes, EnvelopeWriter, encodeJsonEnvelope } from './envelope.js';
 import { ensureLastTickStream } from './jetstream.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
@@ -33,7 +34,8 @@ const DEFAULTS = {
 } as const;
 
 export class NatsTickSink {
-  private readonly options: NatsTickSinkOptions;
+  /** Private (#): they hold NATS credentials, which util.inspect, JSON.stringify or a spread would show. */
+  readonly #options: NatsTickSinkOptions;
   private readonly logger: Logger;
   private readonly prefix: string;
   private readonly encoding: TickEncoding;
@@ -46,7 +48,7 @@ export class NatsTickSink {
   /** Random per instance, so consumers can tell a restarted publisher from a gap. */
   readonly publisherId: number = (Math.random() * 0x1_0000_0000) >>> 0;
 
-  private nc: NatsConnection | undefined;
+  #nc: NatsConnection | undefined;
   private ownsConnection = false;
   private connecting: Promise<void> | undefined;
   private connected = false;
@@ -55,7 +57,7 @@ export class NatsTickSink {
   private epoch = 0;
   private unconfirmedBytes = 0;
   private flushing = false;
-  private statusIterator: { stop?: () => void } | undefined;
+  #statusIterator: { stop?: () => void } | undefined;
 
   private readonly subjects: SubjectCache;
   private readonly keyBytes = new Map<string, Uint8Array>();
@@ -69,7 +71,7 @@ export class NatsTickSink {
   private disconnects = 0;
 
   constructor(options: NatsTickSinkOptions = {}) {
-    this.options = options;
+    this.#options = options;
     this.logger = options.logger ?? silentLogger;
     this.prefix = validatePrefix(options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX);
     const encoding = options.encoding ?? 'binary';
@@ -115,31 +117,32 @@ export class NatsTickSink {
   }
 
   private async open(): Promise<void> {
-    let nc = this.options.connection;
-    const connectOptions = this.options.connectOptions;
+    let nc = this.#options.connection;
+    const connectOptions = this.#options.connectOptions;
     if (!nc) {
-      const servers = this.options.servers ?? DEFAULT_NATS_URL;
+      const given = this.#options.servers ?? DEFAULT_NATS_URL;
+      const { servers, options: authOptions } = withUrlCredentials(given, connectOptions);
       const opts: NodeConnectionOptions = {
         maxReconnectAttempts: -1,
         reconnectTimeWait: 1_000,
         pingInterval: 20_000,
-        timeout: this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+        timeout: this.#options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
         name: 'kiteticker-sink',
-        ...connectOptions,
+        ...authOptions,
         servers,
       };
       try {
         nc = await connect(opts);
       } catch (error) {
-        const list = (Array.isArray(servers) ? servers : [servers]).map(redactUrl).join(', ');
-        const detail = redactNatsText(error instanceof Error ? error.message : String(error), connectOptions);
+        const list = servers.join(', ');
+        const detail = redactNatsText(error instanceof Error ? error.message : String(error), authOptions);
         throw new ConnectionError(`cannot connect to NATS at ${list}: ${detail}`);
       }
       this.ownsConnection = true;
     }
     try {
-      if (this.options.jetstream) {
-        const js = this.options.jetstream === true ? {} : this.options.jetstream;
+      if (this.#options.jetstream) {
+        const js = this.#options.jetstream === true ? {} : this.#options.jetstream;
         await ensureLastTickStream(nc, this.prefix, js);
       }
       if (this.closed) throw closedError('the NATS sink');
@@ -147,7 +150,7 @@ export class NatsTickSink {
       if (this.ownsConnection) await nc.close().catch(() => undefined);
       throw error;
     }
-    this.nc = nc;
+    this.#nc = nc;
     this.watchStatus(nc);
     this.connected = !nc.isClosed();
     this.logger.info({ server: redactUrl(nc.getServer()) }, 'nats sink connected');
@@ -157,7 +160,7 @@ export class NatsTickSink {
   /** Follows the client's connection state; runs until the connection closes or the sink does. */
   private watchStatus(nc: NatsConnection): void {
     const iterable = nc.status();
-    this.statusIterator = iterable as { stop?: () => void };
+    this.#statusIterator = iterable as { stop?: () => void };
     void (async () => {
       for await (const s of iterable) {
         if (this.closed) break;
@@ -180,7 +183,7 @@ export class NatsTickSink {
           this.drainOutbox();
         } else if (s.type === 'error') {
           this.logger.warn(
-            { error: redactNatsText(s.error.message, this.options.connectOptions) },
+            { error: redactNatsText(s.error.message, this.#options.connectOptions) },
             'nats error',
           );
         }
@@ -278,7 +281,7 @@ export class NatsTickSink {
       }
       this.publishStatus(event, apiKeyId, connectionIndex);
     };
-    const withStatus = this.options.publishStatus !== false;
+    const withStatus = this.#options.publishStatus !== false;
     source.on('ticks', onTicks);
     if (withStatus) source.on('status', onStatus);
     const detach = (): void => {
@@ -306,7 +309,7 @@ export class NatsTickSink {
 
   /** The connection in use (undefined before connect()). */
   get connection(): NatsConnection | undefined {
-    return this.nc;
+    return this.#nc;
   }
 
   /**
@@ -317,11 +320,11 @@ export class NatsTickSink {
   async close(): Promise<void> {
     if (this.closed) return;
     for (const detach of [...this.detachers]) detach();
-    const nc = this.nc;
+    const nc = this.#nc;
     if (nc && this.connected) this.outbox.drain(this.forceSend);
     this.closed = true;
     this.dropped += this.outbox.clear();
-    this.statusIterator?.stop?.();
+    this.#statusIterator?.stop?.();
     if (!nc) return;
     const done = this.ownsConnection ? nc.drain() : nc.flush();
     // A drain cannot finish while the server is away: bound it, then close hard.
@@ -358,7 +361,7 @@ export class NatsTickSink {
   }
 
   private send(subject: string, payload: OutboxPayload): void {
-    const nc = this.nc!;
+    const nc = this.#nc!;
     try {
       nc.publish(subject, payload);
     } catch (error) {
@@ -396,7 +399,7 @@ export class NatsTickSink {
 
   /** A PING/PONG round trip: when it returns, the server has read everything sent before it. */
   private confirm(): void {
-    const nc = this.nc;
+    const nc = this.#nc;
     if (!nc) return;
     this.flushing = true;
     const covered = this.unconfirmedBytes;

@@ -8,6 +8,7 @@ import { connect, type NatsConnection, type Subscription } from '@nats-io/transp
 import { MAX_CHANNEL_CAPACITY } from '../config/limits.js';
 import { count } from '../config/validate.js';
 import { ConnectionError, InvalidArgumentError } from '../errors.js';
+import { withUrlCredentials } from './auth.js';
 import { decodeEnvelope } from './envelope.js';
 import { GapTracker } from './gap-tracker.js';
 import { redactNatsText, redactUrl } from './secrets.js';
@@ -39,19 +40,17 @@ export async function subscribeTicks(
   let nc: NatsConnection;
   let owned = false;
   if (typeof target === 'string' || Array.isArray(target)) {
+    const { servers, options: authOptions } = withUrlCredentials(target, options.connectOptions);
     try {
       nc = await connect({
         maxReconnectAttempts: -1,
         reconnectTimeWait: 1_000,
-        ...options.connectOptions,
-        servers: target,
+        ...authOptions,
+        servers,
       });
     } catch (error) {
-      const list = (Array.isArray(target) ? target : [target]).map(redactUrl).join(', ');
-      const detail = redactNatsText(
-        error instanceof Error ? error.message : String(error),
-        options.connectOptions,
-      );
+      const list = servers.map(redactUrl).join(', ');
+      const detail = redactNatsText(error instanceof Error ? error.message : String(error), authOptions);
       throw new ConnectionError(`cannot connect to NATS at ${list}: ${detail}`);
     }
     owned = true;
@@ -71,7 +70,8 @@ export async function subscribeTicks(
 }
 
 class QueuedTickSubscription implements TickSubscription {
-  private readonly subs: Subscription[] = [];
+  /** Private (#): NATS subscriptions reference the connection and its options (credentials). */
+  readonly #subs: Subscription[] = [];
   private readonly tracker = new GapTracker();
   private readonly trackGaps: boolean;
   private queue: (TickMessage | undefined)[] = [];
@@ -83,19 +83,25 @@ class QueuedTickSubscription implements TickSubscription {
   private ended = false;
   private readonly counters: TickSubscriptionStats = { received: 0, missed: 0, decodeErrors: 0, dropped: 0 };
 
+  /** Private (#): the connection and the options hold NATS credentials, which util.inspect would show. */
+  readonly #nc: NatsConnection;
+  readonly #options: SubscribeTicksOptions;
+
   constructor(
-    private readonly nc: NatsConnection,
+    nc: NatsConnection,
     private readonly owned: boolean,
     private readonly maxPending: number,
-    private readonly options: SubscribeTicksOptions,
+    options: SubscribeTicksOptions,
   ) {
+    this.#nc = nc;
+    this.#options = options;
     // In a queue group each member sees only some messages of a subject: gaps would be noise.
     this.trackGaps = options.queue === undefined;
   }
 
   listen(subject: string): void {
-    const sub = this.nc.subscribe(subject, {
-      ...(this.options.queue !== undefined ? { queue: this.options.queue } : {}),
+    const sub = this.#nc.subscribe(subject, {
+      ...(this.#options.queue !== undefined ? { queue: this.#options.queue } : {}),
       callback: (error, msg) => {
         if (error) {
           this.fail(error);
@@ -104,7 +110,7 @@ class QueuedTickSubscription implements TickSubscription {
         this.onMessage(msg.subject, msg.data);
       },
     });
-    this.subs.push(sub);
+    this.#subs.push(sub);
   }
 
   private onMessage(subject: string, data: Uint8Array): void {
@@ -124,7 +130,7 @@ class QueuedTickSubscription implements TickSubscription {
       };
     } catch (error) {
       this.counters.decodeErrors++;
-      this.options.onError?.(error instanceof Error ? error : new Error(String(error)), subject);
+      this.#options.onError?.(error instanceof Error ? error : new Error(String(error)), subject);
       return;
     }
     this.counters.received++;
@@ -191,15 +197,15 @@ class QueuedTickSubscription implements TickSubscription {
   }
 
   async close(): Promise<void> {
-    if (this.ended && this.subs.length === 0) return;
+    if (this.ended && this.#subs.length === 0) return;
     this.finish();
-    const subs = this.subs.splice(0);
+    const subs = this.#subs.splice(0);
     for (const sub of subs) {
       if (!sub.isClosed()) sub.unsubscribe();
     }
     this.queue = [];
     this.head = 0;
-    if (this.owned && !this.nc.isClosed()) await this.nc.close().catch(() => undefined);
+    if (this.owned && !this.#nc.isClosed()) await this.#nc.close().catch(() => undefined);
   }
 
   stats(): TickSubscriptionStats {

@@ -32,11 +32,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startNatsServer(options: { jetstream?: boolean } = {}): Promise<NatsServerHandle> {
+export async function startNatsServer(
+  options: { jetstream?: boolean; user?: string; pass?: string } = {},
+): Promise<NatsServerHandle> {
   const port = await freePort();
   const storeDir = options.jetstream ? mkdtempSync(join(tmpdir(), 'kite-nats-js-')) : undefined;
   const args = ['-a', '127.0.0.1', '-p', String(port)];
   if (storeDir) args.push('-js', '-sd', storeDir);
+  // With user and pass, every client must log in (the server refuses anonymous connections).
+  if (options.user !== undefined) args.push('--user', options.user, '--pass', options.pass ?? '');
   let child: ChildProcess | undefined;
 
   const launch = async (): Promise<void> => {

@@ -63,7 +63,14 @@ describe('cli nats', () => {
     }
     expect(new Set(ticks.map((t) => t.instrument_token))).toEqual(WANTED);
 
-    // The queue group shared the feed: every tick went to exactly one member.
+    // The queue group shared the feed: every tick went to exactly one member. Wait until the members
+    // hold every tick the stream counted (they are still draining the bus when the stream exits).
+    const streamed = Number(/ticks\s+([\d,]+)/.exec(stream.stderr)?.[1]?.replace(/,/g, '') ?? 'NaN');
+    expect(streamed).toBeGreaterThan(0);
+    const lineCount = (): number => (q1.stdout() + q2.stdout()).split('\n').filter((l) => l !== '').length;
+    for (const deadline = Date.now() + 5000; lineCount() < streamed && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
     q1.child.kill('SIGTERM');
     q2.child.kill('SIGTERM');
     const [a, b] = await Promise.all([q1.done, q2.done]);
@@ -78,7 +85,20 @@ describe('cli nats', () => {
     expect([...ka].filter((k) => kb.has(k))).toEqual([]);
     const all = new Set([...la, ...lb].map((t) => t.instrument_token));
     expect(all).toEqual(new Set([256265, 408065, 738561]));
-    expect(la.length + lb.length).toBeGreaterThanOrEqual(9);
+    // Together they got every published tick: per subject, sequences 1..last with no gap and no
+    // repeat, and at least as many as the stream counted (it may publish a few after its summary).
+    const bySubject = new Map<string, number[]>();
+    for (const t of [...la, ...lb]) {
+      const list = bySubject.get(t.subject as string) ?? [];
+      list.push(t.sequence as number);
+      bySubject.set(t.subject as string, list);
+    }
+    expect(bySubject.size).toBe(3);
+    for (const [subject, sequences] of bySubject) {
+      sequences.sort((x, y) => x - y);
+      expect(sequences, subject).toEqual(Array.from({ length: sequences.length }, (_, i) => i + 1));
+    }
+    expect(la.length + lb.length).toBeGreaterThanOrEqual(streamed);
 
     // Later: the JetStream snapshot holds the last tick of each of the 3 instruments.
     const latest = await runCli([...args, '--latest', '--count', '3']);

@@ -116,6 +116,7 @@ describe('connection', () => {
       for (let i = 0; i < view.count; i++) tokensSeen.push(view.token(i));
     });
     t.on('rawFrame', (data) => raw.push(data.length));
+    const startedAt = Date.now();
     await t.connect();
     const frame = encodeTicks([QUOTE, LTP]);
     server.broadcast(frame);
@@ -132,7 +133,10 @@ describe('connection', () => {
     expect(s.bytes).toBe(frame.length + 1 + encodeTicks([LTP]).length);
     expect(s.lastFrameAgeMs).not.toBeNull();
     expect(s.lastFrameAgeMs!).toBeLessThan(1000);
-    expect(s.uptimeMs).toBeGreaterThanOrEqual(0);
+    // Uptime is the open socket's age: bounded by the test's own clock, and growing while open.
+    expect(s.uptimeMs).toBeLessThanOrEqual(Date.now() - startedAt);
+    await sleep(60);
+    expect(t.stats().uptimeMs).toBeGreaterThanOrEqual(s.uptimeMs + 50);
   });
 
   it('connection - text frames become order, serverError and serverMessage events; bad text is a protocol error', async () => {
@@ -250,6 +254,24 @@ describe('connection', () => {
       '{"a":"subscribe","v":[7,8]}',
       '{"a":"mode","v":["full",[7,8]]}',
     ]);
+  });
+
+  it('connection - 401 is refused like 403: auth_failed, no retry with the same token, a new token resumes', async () => {
+    server.refuseWith = 401;
+    const t = ticker({ accessToken: 'unauthorised' });
+    const statuses = recordStatuses(t);
+    await expect(t.connect()).rejects.toMatchObject({ code: 'ERR_AUTH_FAILED', status: 401 });
+    expect(t.status).toBe('auth_failed');
+    expect(statuses.at(-1)).toEqual({ status: 'auth_failed', httpStatus: 401 });
+    expect(statuses.some((s) => s.status === 'reconnecting')).toBe(false);
+    await sleep(150); // several backoff periods
+    expect(server.upgrades).toHaveLength(1);
+    expect(server.upgrades[0]!.status).toBe(401);
+
+    server.refuseWith = undefined;
+    t.updateAccessToken('renewed');
+    await waitFor(() => t.status === 'connected', 2000, 'connected with the new token');
+    expect(server.upgrades).toHaveLength(2);
   });
 
   it('connection - a token revoked mid-session turns a reconnect into auth_failed', async () => {

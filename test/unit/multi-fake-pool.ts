@@ -44,6 +44,8 @@ export class FakePool extends EventEmitter<KiteTickerManagerEvents> implements E
   ticks = 0;
   messages = 0;
   readonly #merged = new Broadcaster<TickerMessage>();
+  /** Per-connection streams, fed by emitTicks, as a real pool's getChannel(index). */
+  readonly #perConnection = new Map<number, Broadcaster<TickerMessage>>();
 
   constructor(apiKey: string, accessToken: string, config: Partial<KiteTickerManagerConfig>) {
     super();
@@ -69,6 +71,7 @@ export class FakePool extends EventEmitter<KiteTickerManagerEvents> implements E
     this.calls.push({ op: 'stop' });
     this.stopped = true;
     this.#merged.close();
+    for (const b of this.#perConnection.values()) b.close();
   }
 
   async subscribeSymbols(tokens: readonly number[], mode: Mode = 'quote'): Promise<void> {
@@ -100,7 +103,10 @@ export class FakePool extends EventEmitter<KiteTickerManagerEvents> implements E
   }
 
   getChannel(connectionIndex: number, options?: ChannelOptions): Channel<TickerMessage> | undefined {
-    return connectionIndex < this.conns.length ? this.#merged.subscribe(options) : undefined;
+    if (connectionIndex >= this.conns.length) return undefined;
+    let b = this.#perConnection.get(connectionIndex);
+    if (b === undefined) this.#perConnection.set(connectionIndex, (b = new Broadcaster<TickerMessage>()));
+    return b.subscribe(options);
   }
 
   getMergedChannel(options?: ChannelOptions): Channel<TickerMessage> {
@@ -157,6 +163,7 @@ export class FakePool extends EventEmitter<KiteTickerManagerEvents> implements E
     this.ticks += ticks.length;
     this.messages++;
     this.emit('ticks', ticks, index);
+    this.#perConnection.get(index)?.publish({ type: 'ticks', connectionIndex: index, ticks });
   }
 
   emitOrder(index: number, order: OrderUpdate): void {

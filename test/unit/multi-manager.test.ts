@@ -300,7 +300,17 @@ describe('multi manager', () => {
       message: { type: 'order', connectionIndex: 0 },
     });
     expect(channel.tryReceive()).toBeUndefined();
-    expect(manager.getChannel('a', 0)).toBeDefined();
+    // getChannel gives that key's stream of that connection: only key a's connection 0 arrives.
+    const own = manager.getChannel('a', 0);
+    pool('k1').emitTicks(0, [ltpTick(7)]);
+    pool('k1').emitTicks(1, [ltpTick(9)]);
+    pool('k2').emitTicks(0, [ltpTick(8)]);
+    expect(own?.tryReceive()).toMatchObject({
+      type: 'ticks',
+      connectionIndex: 0,
+      ticks: [{ instrument_token: 7 }],
+    });
+    expect(own?.tryReceive()).toBeUndefined();
     expect(manager.getChannel('a', 7)).toBeUndefined();
     expect(manager.getChannel('nope', 0)).toBeUndefined();
   });
@@ -471,10 +481,17 @@ describe('multi manager', () => {
     expect(channelEnded).toBe(true);
     expect(pools.get('k1')!.stopped && pools.get('k2')!.stopped).toBe(true);
     const { manager } = setup();
+    const before = Date.now();
     await manager.start();
+    await new Promise((r) => setTimeout(r, 30));
     await Promise.all([manager.stop(), manager.stop()]);
     await manager.stop();
-    expect(manager.getStats().uptimeMs).toBeGreaterThanOrEqual(0);
+    // Uptime counts from start to stop, then stays put.
+    const uptime = manager.getStats().uptimeMs;
+    expect(uptime).toBeGreaterThanOrEqual(25);
+    expect(uptime).toBeLessThanOrEqual(Date.now() - before);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(manager.getStats().uptimeMs).toBe(uptime);
     await expect(manager.start()).rejects.toMatchObject({ code: ErrorCode.Closed });
   });
 

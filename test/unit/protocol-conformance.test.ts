@@ -1,15 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeFrame, encodeTicks, parseTextMessage } from '../../src/protocol/index.js';
 import type { FullTick, QuoteTick, Tick } from '../../src/protocol/types.js';
+import { mocksGate } from '../helpers/fixtures.js';
 import { Bytes, frame } from './protocol-bytes.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const MOCKS = resolve(root, '../shared/fixtures/kiteconnect-mocks');
-const haveMocks = existsSync(join(MOCKS, 'ticker_full.packet'));
+const gate = mocksGate('ticker_full.packet', import.meta.url);
+const MOCKS = gate.dir;
+const haveMocks = !gate.skip;
 
 /** The mocks' *.packet files are base64 text of one bare packet (kite-protocol.md 7). */
 function mockPacket(name: string): Uint8Array {

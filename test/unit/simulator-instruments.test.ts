@@ -1,13 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KiteTickerError } from '../../src/errors.js';
 import { InstrumentIndex, parseCsv, parseInstrumentsCsv, parseSymbol } from '../../src/instruments/index.js';
+import { mocksGate } from '../helpers/fixtures.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const mocks = resolve(root, '../shared/fixtures/kiteconnect-mocks');
-const haveMocks = existsSync(resolve(mocks, 'instruments_all.csv'));
+const gate = mocksGate('instruments_all.csv', import.meta.url);
+const mocks = gate.dir;
+const haveMocks = !gate.skip;
 
 const HEADER =
   'instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange';

@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { parseInstrumentsCsv } from '../../src/instruments/index.js';
@@ -11,6 +9,7 @@ import { FrameBuilder } from '../../src/simulator/frames.js';
 import { Market } from '../../src/simulator/market.js';
 import { KiteSimulator } from '../../src/simulator/server.js';
 import { generateUniverse } from '../../src/simulator/universe.js';
+import { mocksGate } from '../helpers/fixtures.js';
 
 const START = 1_700_000_000;
 
@@ -209,11 +208,8 @@ describe('simulator market', () => {
 });
 
 describe('simulator options', () => {
-  const mocks = resolve(
-    dirname(fileURLToPath(import.meta.url)),
-    '../../../shared/fixtures/kiteconnect-mocks',
-  );
-  const csv = resolve(mocks, 'instruments_all.csv');
+  const gate = mocksGate('instruments_all.csv', import.meta.url);
+  const csv = resolve(gate.dir, 'instruments_all.csv');
 
   it('simulator - bad options get a typed InvalidArgumentError', () => {
     expect(() => new KiteSimulator({ universeSize: 10, heartbeatIntervalMs: 0 })).toThrow(
@@ -243,7 +239,7 @@ describe('simulator options', () => {
     expect(sim.instruments()).toHaveLength(10);
   });
 
-  it.skipIf(!existsSync(csv))('simulator - loads a Kite instruments CSV as its universe', () => {
+  it.skipIf(gate.skip)('simulator - loads a Kite instruments CSV as its universe', () => {
     const sim = new KiteSimulator({ instrumentsCsv: csv });
     expect(sim.instruments()).toHaveLength(99);
     const t = sim.snapshot(3813889, 'full') as FullTick;

@@ -14,6 +14,7 @@ import { ExitCode, exitCodeOf } from '../exit-codes.js';
 import { type CliIo, StopRequest } from '../io.js';
 import { type RecordingMetadata, RecordKind, readRecording } from '../recording.js';
 import { simCredentials } from '../sim-host.js';
+import { terminalLine } from '../terminal-text.js';
 import { formatInt } from '../view.js';
 import type { ReplayConfig } from './replay.js';
 
@@ -62,7 +63,7 @@ export async function runReplayServe(
   io: CliIo,
 ): Promise<number> {
   const say = (line: string): void => {
-    io.stderr.write(`${line}\n`);
+    io.stderr.write(`${terminalLine(line)}\n`);
   };
   const metadata = await readHeader(config.file);
   const keys = simCredentials(serve.keys);

@@ -15,6 +15,7 @@ import { parseChoice, parseInteger, parseNumber, parsePort, parseSeconds } from 
 import { type RecordingMetadata, RecordKind, readRecording, UNKNOWN_CONNECTION } from '../recording.js';
 import { type CliConnectionStats, type CliStatsSnapshot, RateTracker } from '../snapshot.js';
 import { renderSummary } from '../summary.js';
+import { terminalLine } from '../terminal-text.js';
 import { type QuoteRow, renderView } from '../view.js';
 import type { ReplayServeOptions } from './replay-serve.js';
 
@@ -154,7 +155,7 @@ class ReplayStats {
 
 export async function runReplay(config: ReplayConfig, io: CliIo): Promise<number> {
   const say = (line: string): void => {
-    io.stderr.write(`${line}\n`);
+    io.stderr.write(`${terminalLine(line)}\n`);
   };
   const stop = new StopRequest();
   const removeSignals = io.onStopSignal((signal) => stop.request(signal));

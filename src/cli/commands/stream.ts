@@ -8,12 +8,14 @@ import { ErrorCode, KiteTickerError, redact } from '../../errors.js';
 import { InstrumentIndex } from '../../instruments/index.js';
 import { silentLogger } from '../../logger.js';
 import type { OrderUpdate, Tick } from '../../protocol/types.js';
+import { redactUrl } from '../../redact.js';
 import { createStderrLogger } from '../cli-logger.js';
 import { type ApiKeyCredential, secretsOf } from '../credentials.js';
 import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
 import { loadInstrumentsFile } from '../instruments-file.js';
 import { type CliIo, StopRequest } from '../io.js';
 import { LiveView } from '../live-view.js';
+import { natsAuthOptions, natsSecrets } from '../nats-auth.js';
 import { ticksToNdjson } from '../ndjson.js';
 import { OutputSink } from '../output.js';
 import { type MetricsServer, renderPrometheus, startMetricsServer } from '../prometheus.js';
@@ -26,6 +28,7 @@ import type { CliStatsSnapshot } from '../snapshot.js';
 import { RateTracker } from '../snapshot.js';
 import type { StreamConfig } from '../stream-config.js';
 import { renderSummary } from '../summary.js';
+import { terminalLine } from '../terminal-text.js';
 import { type QuoteRow, renderView } from '../view.js';
 
 /** Used against the real endpoint when no instrument is named and no instruments file is given. */
@@ -50,9 +53,10 @@ const textEncoder = new TextEncoder();
 export async function runStream(config: StreamConfig, io: CliIo, record?: RecordTarget): Promise<number> {
   let secrets = secretsOf(config.credentials.keys);
   const say = (line: string): void => {
-    io.stderr.write(`${redact(line, secrets)}\n`);
+    io.stderr.write(`${terminalLine(line, secrets)}\n`);
   };
   const logger = config.verbose ? createStderrLogger((l) => io.stderr.write(l), secrets) : silentLogger;
+  for (const warning of config.credentials.warnings ?? []) say(`kiteticker: ${warning}`);
   let startedAt = Date.now();
 
   // 1. Instruments: everything the user named is checked before any socket opens.
@@ -122,13 +126,15 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
       cleanups.push(() => simulator.stop());
     }
     const url = sim ? sim.simulator.url : config.url;
-    const endpoint = sim ? `simulator ${url}` : url;
+    // Userinfo in --url (ws://user:pass@host) is a password: shown and recorded without it.
+    const shownUrl = redactUrl(url);
+    const endpoint = sim ? `simulator ${shownUrl}` : shownUrl;
 
     if (record) {
       writer = await RecordingWriter.open(record.path, {
         createdAt: new Date(startedAt).toISOString(),
         tool: 'kiteticker',
-        endpoint: sim ? 'simulator' : url.split('?')[0]!,
+        endpoint: sim ? 'simulator' : shownUrl.split('?')[0]!,
         mode: config.mode,
         sources: keys.map((k) => k.id),
         instruments: tokens.length,
@@ -192,7 +198,7 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
       });
     }
     const report = (line: string): void => {
-      if (view) notice = redact(line, secrets);
+      if (view) notice = terminalLine(line, secrets);
       else say(`kiteticker: ${line}`);
     };
     manager.on('status', (event: StatusEvent, apiKeyId: string, connectionIndex: number) => {
@@ -235,8 +241,11 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
           `--nats needs the optional package @nats-io/transport-node (npm install @nats-io/transport-node): ${(error as Error).message}`,
         );
       });
+      const natsServers = [config.nats];
+      secrets = [...secrets, ...natsSecrets(io.env, natsServers)];
       const nats = await createNatsSink({
-        servers: config.nats,
+        servers: natsServers,
+        connectOptions: await natsAuthOptions(natsServers, config.natsCreds, io.env),
         logger,
         ...(config.natsJetstream ? { jetstream: true } : {}),
       });

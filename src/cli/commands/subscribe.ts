@@ -6,14 +6,17 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ConnectionError } from '../../errors.js';
+import { withUrlCredentials } from '../../sinks/auth.js';
 import { redactUrl } from '../../sinks/secrets.js';
 import { DEFAULT_SUBJECT_PREFIX, filterSubject, parseTickFilter } from '../../sinks/subjects.js';
 import type { TickFilter, TickMessage, TickSubscription } from '../../sinks/types.js';
 import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
 import { type CliIo, StopRequest } from '../io.js';
+import { natsAuthOptions, natsSecrets } from '../nats-auth.js';
 import { tickToNdjson } from '../ndjson.js';
 import { OutputSink } from '../output.js';
 import { parseChoice, parseInteger, parseSeconds } from '../parse.js';
+import { escapeJsonControls, terminalLine } from '../terminal-text.js';
 import { formatInt } from '../view.js';
 
 export const DEFAULT_SUBSCRIBE_NATS_URL = 'nats://127.0.0.1:4222';
@@ -29,6 +32,7 @@ export interface RawSubscribeOptions {
   subjectPrefix?: string;
   envelope?: boolean;
   summary?: boolean;
+  natsCreds?: string;
 }
 
 export interface SubscribeConfig {
@@ -45,6 +49,8 @@ export interface SubscribeConfig {
   /** Add receivedAt, sequence, gap and subject to each line. */
   envelope: boolean;
   summary: boolean;
+  /** A NATS .creds file to authenticate with. */
+  natsCreds: string | undefined;
 }
 
 export function resolveSubscribeConfig(raw: RawSubscribeOptions): SubscribeConfig {
@@ -94,6 +100,7 @@ export function resolveSubscribeConfig(raw: RawSubscribeOptions): SubscribeConfi
     subjectPrefix,
     envelope: raw.envelope === true,
     summary: raw.summary ?? true,
+    natsCreds: raw.natsCreds,
   };
 }
 
@@ -115,15 +122,17 @@ async function loadNats(): Promise<{ sinks: SinksModule; transport: TransportMod
   }
 }
 
+/** The publisher's key id and the subject come off the bus: DEL and C1 controls are escaped too. */
 function toLine(message: TickMessage, envelope: boolean): string {
-  const line = tickToNdjson(message.tick, message.apiKeyId);
+  const line = escapeJsonControls(tickToNdjson(message.tick, message.apiKeyId));
   if (!envelope) return `${line}\n`;
-  return `${line.slice(0, -1)},"receivedAt":${message.receivedAt},"sequence":${message.sequence},"gap":${message.gap},"subject":${JSON.stringify(message.subject)}}\n`;
+  return `${line.slice(0, -1)},"receivedAt":${message.receivedAt},"sequence":${message.sequence},"gap":${message.gap},"subject":${escapeJsonControls(JSON.stringify(message.subject))}}\n`;
 }
 
 export async function runSubscribe(config: SubscribeConfig, io: CliIo): Promise<number> {
+  const secrets = natsSecrets(io.env, config.servers);
   const say = (line: string): void => {
-    io.stderr.write(`${line}\n`);
+    io.stderr.write(`${terminalLine(line, secrets)}\n`);
   };
   const where = config.servers.map(redactUrl).join(', ');
   const { sinks, transport } = await loadNats();
@@ -143,11 +152,17 @@ export async function runSubscribe(config: SubscribeConfig, io: CliIo): Promise<
   let printed = 0;
   let snapshotCount = 0;
   let exitCode: number = ExitCode.Ok;
-  const connectOptions = { maxReconnectAttempts: -1, reconnectTimeWait: 1_000, name: 'kiteticker subscribe' };
   try {
+    const connectOptions = {
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1_000,
+      name: 'kiteticker subscribe',
+      ...(await natsAuthOptions(config.servers, config.natsCreds, io.env)),
+    };
     if (config.latest) {
       // One connection for both, subscribed before the snapshot is read: nothing falls in between.
-      nc = await transport.connect({ ...connectOptions, servers: config.servers }).catch((error: unknown) => {
+      const auth = withUrlCredentials(config.servers, connectOptions);
+      nc = await transport.connect({ ...auth.options, servers: auth.servers }).catch((error: unknown) => {
         throw new ConnectionError(
           `cannot connect to NATS at ${where}: ${redactUrl((error as Error).message)}`,
         );
