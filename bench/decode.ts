@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { decodeFrame, encodeTicks, FrameView, type Tick } from '../src/protocol/index.js';
+import { plainDecode } from './lib/plain-decoder.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 200);
@@ -181,6 +182,9 @@ for (const [name, ticks] of cases) {
       sink += decodeFrame(wsBuf).length;
     },
     () => {
+      sink += plainDecode(wsBuf).length;
+    },
+    () => {
       view.reset(wsBuf);
       let acc = 0;
       for (let i = 0; i < view.count; i++) {
@@ -191,10 +195,10 @@ for (const [name, ticks] of cases) {
       sink += acc;
     },
   ]);
-  const [off, obj, zc] = rates as [number, number, number];
-  const [objRatio, zcRatio] = ratios as [number, number];
+  const [off, obj, plain, zc] = rates as [number, number, number, number];
+  const [objRatio, plainRatio, zcRatio] = ratios as [number, number, number];
   rows.push(
-    `| ${name} | ${fmt(off)} | ${fmt(obj)} | ${fmt(zc)} | ${objRatio.toFixed(0)}x | ${zcRatio.toFixed(0)}x |`,
+    `| ${name} | ${fmt(off)} | ${fmt(obj)} | ${fmt(plain)} | ${fmt(zc)} | ${objRatio.toFixed(0)}x | ${plainRatio.toFixed(0)}x | ${(plainRatio / objRatio).toFixed(2)} | ${zcRatio.toFixed(0)}x |`,
   );
 }
 
@@ -207,8 +211,8 @@ console.log(
   `Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores; Node ${process.version}; median of ${RUNS} interleaved runs of >= ${RUN_MS} ms per decoder; ratios are medians of per-run ratios\n`,
 );
 console.log(
-  '| frame | official kiteconnect (ticks/s) | decodeFrame (ticks/s) | FrameView zero-copy (ticks/s) | decodeFrame / official | FrameView / official |',
+  '| frame | official kiteconnect (ticks/s) | decodeFrame (ticks/s) | plain loop (ticks/s) | FrameView zero-copy (ticks/s) | decodeFrame / official | plain loop / official | plain loop / decodeFrame | FrameView / official |',
 );
-console.log('|---|---:|---:|---:|---:|---:|');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const row of rows) console.log(row);
 if (sink === 42) console.log(''); // keep results observable so nothing is optimised away
