@@ -61,10 +61,14 @@ const STRIDE = DEPTH + 2 * LEVELS * 3; // 47 doubles
 const INITIAL_SLOTS = 64;
 
 export class LatestQuoteTable {
-  /** token -> slot, for tokens with a quote. */
+  /**
+   * token -> slot, for tokens with a quote and (with trackedOnly) tracked tokens still waiting for their
+   * first tick (kind EMPTY): one hash lookup per tick answers both "tracked?" and "where?".
+   */
   readonly #slots = new Map<number, number>();
-  readonly #tracked = new Set<number>();
   readonly #trackedOnly: boolean;
+  /** Slots holding a quote (kind not EMPTY). */
+  #count = 0;
   #capacity = INITIAL_SLOTS;
   #values = new Float64Array(INITIAL_SLOTS * STRIDE);
   #kinds = new Uint8Array(INITIAL_SLOTS);
@@ -84,35 +88,34 @@ export class LatestQuoteTable {
 
   /** Records a batch (hot path: one Map lookup and one row write per tick, no allocation). */
   update(ticks: readonly Tick[]): void {
-    if (this.#trackedOnly) {
-      const tracked = this.#tracked;
-      for (let i = 0; i < ticks.length; i++) {
-        const tick = ticks[i]!;
-        if (tracked.has(tick.instrument_token)) this.#store(tick);
-      }
-    } else {
-      for (let i = 0; i < ticks.length; i++) this.#store(ticks[i]!);
-    }
+    for (let i = 0; i < ticks.length; i++) this.set(ticks[i]!);
   }
 
   /** Records one tick. */
   set(tick: Tick): void {
-    if (this.#trackedOnly && !this.#tracked.has(tick.instrument_token)) return;
-    this.#store(tick);
+    const token = tick.instrument_token;
+    let slot = this.#slots.get(token);
+    if (slot === undefined) {
+      if (this.#trackedOnly) return;
+      slot = this.#newSlot(token);
+    }
+    if (this.#kinds[slot] === EMPTY) this.#count++;
+    this.#store(tick, slot);
   }
 
   /** Starts accepting ticks of these tokens (only matters with `trackedOnly`). */
   track(tokens: Iterable<number>): void {
-    for (const token of tokens) this.#tracked.add(token);
+    if (!this.#trackedOnly) return;
+    for (const token of tokens) if (!this.#slots.has(token)) this.#newSlot(token);
   }
 
   /** Forgets these tokens: their quotes are removed and later ticks ignored (with `trackedOnly`). */
   untrack(tokens: Iterable<number>): void {
     for (const token of tokens) {
-      this.#tracked.delete(token);
       const slot = this.#slots.get(token);
       if (slot === undefined) continue;
       this.#slots.delete(token);
+      if (this.#kinds[slot] !== EMPTY) this.#count--;
       this.#kinds[slot] = EMPTY;
       this.#other.delete(slot);
       this.#free.push(slot);
@@ -122,16 +125,17 @@ export class LatestQuoteTable {
   /** The newest tick of `token` (a fresh object on every call), or undefined when none arrived. */
   get(token: number): Tick | undefined {
     const slot = this.#slots.get(token);
-    return slot === undefined ? undefined : this.#build(token, slot);
+    return slot === undefined || this.#kinds[slot] === EMPTY ? undefined : this.#build(token, slot);
   }
 
   has(token: number): boolean {
-    return this.#slots.has(token);
+    const slot = this.#slots.get(token);
+    return slot !== undefined && this.#kinds[slot] !== EMPTY;
   }
 
   /** Instruments with a quote. */
   get size(): number {
-    return this.#slots.size;
+    return this.#count;
   }
 
   /**
@@ -139,7 +143,9 @@ export class LatestQuoteTable {
    * table). Live: ticks recorded during the iteration show up in the ticks not yet reached.
    */
   *entries(): IterableIterator<[number, Tick]> {
-    for (const [token, slot] of this.#slots) yield [token, this.#build(token, slot)];
+    for (const [token, slot] of this.#slots) {
+      if (this.#kinds[slot] !== EMPTY) yield [token, this.#build(token, slot)];
+    }
   }
 
   [Symbol.iterator](): IterableIterator<[number, Tick]> {
@@ -149,14 +155,16 @@ export class LatestQuoteTable {
   /** A copy, safe to keep: token -> newest tick at the time of the call. */
   snapshot(): Map<number, Tick> {
     const out = new Map<number, Tick>();
-    for (const [token, slot] of this.#slots) out.set(token, this.#build(token, slot));
+    for (const [token, slot] of this.#slots) {
+      if (this.#kinds[slot] !== EMPTY) out.set(token, this.#build(token, slot));
+    }
     return out;
   }
 
   /** Removes every quote and tracked token, and gives the storage back. */
   clear(): void {
     this.#slots.clear();
-    this.#tracked.clear();
+    this.#count = 0;
     this.#capacity = INITIAL_SLOTS;
     this.#values = new Float64Array(INITIAL_SLOTS * STRIDE);
     this.#kinds = new Uint8Array(INITIAL_SLOTS);
@@ -167,9 +175,8 @@ export class LatestQuoteTable {
     this.#used = 0;
   }
 
-  #slotFor(token: number): number {
-    const known = this.#slots.get(token);
-    if (known !== undefined) return known;
+  /** A free slot (kind EMPTY) for `token`, growing the storage when none is left. */
+  #newSlot(token: number): number {
     let slot = this.#free.pop();
     if (slot === undefined) {
       if (this.#used === this.#capacity) this.#grow();
@@ -194,8 +201,7 @@ export class LatestQuoteTable {
     this.#capacity = capacity;
   }
 
-  #store(tick: Tick): void {
-    const slot = this.#slotFor(tick.instrument_token);
+  #store(tick: Tick, slot: number): void {
     const v = this.#values;
     const o = slot * STRIDE;
     let kind: number;
