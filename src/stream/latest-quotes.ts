@@ -12,7 +12,7 @@
  * Dates as Dates. A tick whose shape is none of the decoder's five (hand-made, other depth sizes) is kept
  * by reference instead; extra properties on a decoder-shaped tick are not kept.
  */
-import type { ExchangeName } from '../protocol/constants.js';
+import { EXCHANGE_BY_SEGMENT, type ExchangeName } from '../protocol/constants.js';
 import type { DepthLevel, FullTick, IndexTick, LtpTick, QuoteTick, Tick } from '../protocol/types.js';
 
 export interface LatestQuoteTableOptions {
@@ -34,29 +34,35 @@ const FULL = 5;
 /** A tick of no known shape, kept by reference. */
 const OTHER = 6;
 
-/** Offsets inside a slot's row. */
-const LAST = 0;
-const LTQ = 1;
-const ATP = 2;
-const VOLUME = 3;
-const BUY_QTY = 4;
-const SELL_QTY = 5;
-const OPEN = 6;
-const HIGH = 7;
-const LOW = 8;
-const CLOSE = 9;
-const CHANGE = 10;
-const NET_CHANGE = 11;
+/**
+ * Offsets inside a slot's row. Everything a tick writes lives in its row (kind and tradable included),
+ * so recording a tick touches one Map entry and one contiguous run of memory: at 27,000 instruments the
+ * rows do not stay in the CPU caches, and every separate per-slot array would cost another miss.
+ */
+const KIND = 0;
+const TRADABLE = 1;
+const LAST = 2;
+const LTQ = 3;
+const ATP = 4;
+const VOLUME = 5;
+const BUY_QTY = 6;
+const SELL_QTY = 7;
+const OPEN = 8;
+const HIGH = 9;
+const LOW = 10;
+const CLOSE = 11;
+const CHANGE = 12;
+const NET_CHANGE = 13;
 /** Epoch milliseconds; NaN stands for null. */
-const LTT = 12;
-const ETS = 13;
-const OI = 14;
-const OI_HIGH = 15;
-const OI_LOW = 16;
+const LTT = 14;
+const ETS = 15;
+const OI = 16;
+const OI_HIGH = 17;
+const OI_LOW = 18;
 /** Five bid levels then five offer levels, (quantity, price, orders) each. */
-const DEPTH = 17;
+const DEPTH = 19;
 const LEVELS = 5;
-const STRIDE = DEPTH + 2 * LEVELS * 3; // 47 doubles
+const STRIDE = DEPTH + 2 * LEVELS * 3; // 49 doubles, 392 bytes
 
 const INITIAL_SLOTS = 64;
 
@@ -71,10 +77,11 @@ export class LatestQuoteTable {
   #count = 0;
   #capacity = INITIAL_SLOTS;
   #values = new Float64Array(INITIAL_SLOTS * STRIDE);
-  #kinds = new Uint8Array(INITIAL_SLOTS);
-  #tradable = new Uint8Array(INITIAL_SLOTS);
-  /** Exchange name per slot (module constants from the decoder, so storing them retains nothing new). */
-  #exchange: (ExchangeName | undefined)[] = [];
+  /**
+   * The exchange is the one the token's segment gives (as the decoder sets it); a tick saying otherwise
+   * (hand-made) has its name kept here, by slot.
+   */
+  readonly #exchange = new Map<number, ExchangeName>();
   /** Ticks of unknown shape (kind OTHER), by slot. */
   readonly #other = new Map<number, Tick>();
   /** Slots freed by untrack(), reused before the storage grows. */
@@ -99,7 +106,7 @@ export class LatestQuoteTable {
       if (this.#trackedOnly) return;
       slot = this.#newSlot(token);
     }
-    if (this.#kinds[slot] === EMPTY) this.#count++;
+    if (this.#values[slot * STRIDE + KIND] === EMPTY) this.#count++;
     this.#store(tick, slot);
   }
 
@@ -115,9 +122,11 @@ export class LatestQuoteTable {
       const slot = this.#slots.get(token);
       if (slot === undefined) continue;
       this.#slots.delete(token);
-      if (this.#kinds[slot] !== EMPTY) this.#count--;
-      this.#kinds[slot] = EMPTY;
+      const v = this.#values;
+      if (v[slot * STRIDE + KIND] !== EMPTY) this.#count--;
+      v[slot * STRIDE + KIND] = EMPTY;
       this.#other.delete(slot);
+      this.#exchange.delete(slot);
       this.#free.push(slot);
     }
   }
@@ -125,12 +134,12 @@ export class LatestQuoteTable {
   /** The newest tick of `token` (a fresh object on every call), or undefined when none arrived. */
   get(token: number): Tick | undefined {
     const slot = this.#slots.get(token);
-    return slot === undefined || this.#kinds[slot] === EMPTY ? undefined : this.#build(token, slot);
+    return slot === undefined || this.#isEmpty(slot) ? undefined : this.#build(token, slot);
   }
 
   has(token: number): boolean {
     const slot = this.#slots.get(token);
-    return slot !== undefined && this.#kinds[slot] !== EMPTY;
+    return slot !== undefined && !this.#isEmpty(slot);
   }
 
   /** Instruments with a quote. */
@@ -144,7 +153,7 @@ export class LatestQuoteTable {
    */
   *entries(): IterableIterator<[number, Tick]> {
     for (const [token, slot] of this.#slots) {
-      if (this.#kinds[slot] !== EMPTY) yield [token, this.#build(token, slot)];
+      if (!this.#isEmpty(slot)) yield [token, this.#build(token, slot)];
     }
   }
 
@@ -156,7 +165,7 @@ export class LatestQuoteTable {
   snapshot(): Map<number, Tick> {
     const out = new Map<number, Tick>();
     for (const [token, slot] of this.#slots) {
-      if (this.#kinds[slot] !== EMPTY) out.set(token, this.#build(token, slot));
+      if (!this.#isEmpty(slot)) out.set(token, this.#build(token, slot));
     }
     return out;
   }
@@ -167,9 +176,7 @@ export class LatestQuoteTable {
     this.#count = 0;
     this.#capacity = INITIAL_SLOTS;
     this.#values = new Float64Array(INITIAL_SLOTS * STRIDE);
-    this.#kinds = new Uint8Array(INITIAL_SLOTS);
-    this.#tradable = new Uint8Array(INITIAL_SLOTS);
-    this.#exchange = [];
+    this.#exchange.clear();
     this.#other.clear();
     this.#free = [];
     this.#used = 0;
@@ -191,13 +198,7 @@ export class LatestQuoteTable {
     const capacity = this.#capacity * 2;
     const values = new Float64Array(capacity * STRIDE);
     values.set(this.#values);
-    const kinds = new Uint8Array(capacity);
-    kinds.set(this.#kinds);
-    const tradable = new Uint8Array(capacity);
-    tradable.set(this.#tradable);
     this.#values = values;
-    this.#kinds = kinds;
-    this.#tradable = tradable;
     this.#capacity = capacity;
   }
 
@@ -248,24 +249,30 @@ export class LatestQuoteTable {
     } else {
       kind = OTHER;
     }
-    this.#kinds[slot] = kind;
+    v[o + KIND] = kind;
     if (kind === OTHER) {
       this.#other.set(slot, tick);
       return;
     }
     if (this.#other.size !== 0) this.#other.delete(slot);
-    this.#tradable[slot] = tick.tradable ? 1 : 0;
-    this.#exchange[slot] = tick.exchange;
+    v[o + TRADABLE] = tick.tradable ? 1 : 0;
+    if (tick.exchange !== EXCHANGE_BY_SEGMENT[tick.instrument_token & 0xff])
+      this.#exchange.set(slot, tick.exchange);
+    else if (this.#exchange.size !== 0) this.#exchange.delete(slot);
+  }
+
+  #isEmpty(slot: number): boolean {
+    return this.#values[slot * STRIDE + KIND] === EMPTY;
   }
 
   /** Builds the stored tick with the decoder's field order (src/protocol/packet.ts). */
   #build(token: number, slot: number): Tick {
-    const kind = this.#kinds[slot]!;
-    if (kind === OTHER) return this.#other.get(slot)!;
     const v = this.#values;
     const o = slot * STRIDE;
-    const tradable = this.#tradable[slot] === 1;
-    const exchange = this.#exchange[slot]!;
+    const kind = v[o + KIND]!;
+    if (kind === OTHER) return this.#other.get(slot)!;
+    const tradable = v[o + TRADABLE] === 1;
+    const exchange = this.#exchange.get(slot) ?? EXCHANGE_BY_SEGMENT[token & 0xff]!;
     if (kind === FULL) {
       const full: FullTick = {
         tradable,

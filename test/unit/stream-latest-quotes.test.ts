@@ -23,6 +23,8 @@ describe('latest quotes', () => {
   it('latest quotes - trackedOnly ignores untracked tokens and untrack removes quotes', () => {
     const table = new LatestQuoteTable({ trackedOnly: true });
     table.track([1, 2]);
+    // Tracked but no tick yet: no quote.
+    expect([table.size, table.has(1), table.get(1), [...table.entries()]]).toEqual([0, false, undefined, []]);
     table.update([ltp(1, 10), ltp(2, 20), ltp(3, 30)]);
     expect([...table.snapshot().keys()].sort()).toEqual([1, 2]);
     table.untrack([2]);
@@ -92,6 +94,14 @@ describe('latest quotes', () => {
     });
     table.set(full!);
     expect(table.get(full!.instrument_token)).toStrictEqual(full);
+  });
+
+  it('latest quotes - an exchange other than the segment's (hand-made tick) is kept until a tick says otherwise', () => {
+    const table = new LatestQuoteTable();
+    table.set({ ...ltp(256 + 1, 1), exchange: 'BSE' }); // segment 1 is NSE
+    expect(table.get(257)?.exchange).toBe('BSE');
+    table.set(ltp(257, 2));
+    expect(table.get(257)?.exchange).toBe('NSE');
   });
 
   it('latest quotes - a tick of no known shape is kept as given', () => {
