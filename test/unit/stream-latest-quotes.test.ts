@@ -96,7 +96,7 @@ describe('latest quotes', () => {
     expect(table.get(full!.instrument_token)).toStrictEqual(full);
   });
 
-  it('latest quotes - an exchange other than the segment's (hand-made tick) is kept until a tick says otherwise', () => {
+  it('latest quotes - an exchange other than the segment one (hand-made tick) is kept until a tick says otherwise', () => {
     const table = new LatestQuoteTable();
     table.set({ ...ltp(256 + 1, 1), exchange: 'BSE' }); // segment 1 is NSE
     expect(table.get(257)?.exchange).toBe('BSE');
