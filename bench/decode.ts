@@ -1,15 +1,33 @@
 /**
  * Decoding benchmark: `npm run bench:decode`. Prints one table of ticks/s (median of RUNS timed runs) for
- * the official kiteconnect client's parser, this project's object decoder (decodeFrame) and its zero-copy
- * path (FrameView reading token + last price + volume of every packet), with ratios to the official
- * parser measured in the same run. Keep the total under ~60 s.
+ * the official kiteconnect client's parser, this project's object decoder (decodeFrame), a plain
+ * hand-written DataView loop building the same objects (the reference decodeFrame is held to) and the
+ * zero-copy path (FrameView reading token + last price + volume of every packet), with ratios to the
+ * official parser measured in the same run. Keep the total under ~60 s.
  */
 import { createRequire } from 'node:module';
-import os from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { decodeFrame, encodeTicks, FrameView, type Tick } from '../src/protocol/index.js';
+import { machineLine } from './lib/machine.js';
+import { plainDecode } from './lib/plain-decoder.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 200);
+// BENCH_CLOCK=cpu divides by the process's CPU time instead of wall time: on a shared machine the
+// decoders' wall time includes whatever else ran, their CPU time much less so. Default: wall.
+const CPU_CLOCK = process.env.BENCH_CLOCK === 'cpu';
+
+// A full GC before every timed run (untimed): each decoder starts on a clean heap instead of paying for
+// the garbage of the decoder run before it (the official parser's ArrayBuffer slices left the next
+// decoder in line 1.3-1.6x slower, whichever it was).
+v8.setFlagsFromString('--expose-gc');
+const collect = vm.runInNewContext('gc') as () => void;
+
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
 
 // The official parser is a module-internal function, reachable through the public
 // KiteTicker#parseBinary method; constructing a KiteTicker opens no socket.
@@ -126,15 +144,18 @@ function calibrate(fn: () => void): number {
 
 /** ticks/s of one run of at least RUN_MS. */
 function runOnce(ticksPerCall: number, batch: number, fn: () => void): number {
+  collect();
   let calls = 0;
   const t0 = performance.now();
+  const c0 = CPU_CLOCK ? cpuMs() : 0;
   let elapsed = 0;
   do {
     for (let i = 0; i < batch; i++) fn();
     calls += batch;
     elapsed = performance.now() - t0;
   } while (elapsed < RUN_MS);
-  return (calls * ticksPerCall) / (elapsed / 1000);
+  const ms = CPU_CLOCK ? cpuMs() - c0 : elapsed;
+  return (calls * ticksPerCall) / (ms / 1000);
 }
 
 function median(values: number[]): number {
@@ -143,7 +164,7 @@ function median(values: number[]): number {
 }
 
 /**
- * The three decoders are run in turn, RUNS times, so a busy machine slows all three alike; the ratios
+ * The decoders are run in turn, RUNS times, so a busy machine slows them alike; the ratios
  * are medians of per-run ratios (each taken from runs a few hundred ms apart).
  */
 function compare(ticksPerCall: number, fns: (() => void)[]): { rates: number[]; ratios: number[] } {
@@ -181,6 +202,9 @@ for (const [name, ticks] of cases) {
       sink += decodeFrame(wsBuf).length;
     },
     () => {
+      sink += plainDecode(wsBuf).length;
+    },
+    () => {
       view.reset(wsBuf);
       let acc = 0;
       for (let i = 0; i < view.count; i++) {
@@ -191,10 +215,10 @@ for (const [name, ticks] of cases) {
       sink += acc;
     },
   ]);
-  const [off, obj, zc] = rates as [number, number, number];
-  const [objRatio, zcRatio] = ratios as [number, number];
+  const [off, obj, plain, zc] = rates as [number, number, number, number];
+  const [objRatio, plainRatio, zcRatio] = ratios as [number, number, number];
   rows.push(
-    `| ${name} | ${fmt(off)} | ${fmt(obj)} | ${fmt(zc)} | ${objRatio.toFixed(0)}x | ${zcRatio.toFixed(0)}x |`,
+    `| ${name} | ${fmt(off)} | ${fmt(obj)} | ${fmt(plain)} | ${fmt(zc)} | ${objRatio.toFixed(0)}x | ${plainRatio.toFixed(0)}x | ${(plainRatio / objRatio).toFixed(2)} | ${zcRatio.toFixed(0)}x |`,
   );
 }
 
@@ -202,13 +226,12 @@ function fmt(rate: number): string {
   return rate >= 1e6 ? `${(rate / 1e6).toFixed(2)} M` : `${(rate / 1e3).toFixed(1)} k`;
 }
 
-const cpus = os.cpus();
 console.log(
-  `Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores; Node ${process.version}; median of ${RUNS} interleaved runs of >= ${RUN_MS} ms per decoder; ratios are medians of per-run ratios\n`,
+  `${machineLine()}; median of ${RUNS} interleaved runs of >= ${RUN_MS} ms per decoder; ratios are medians of per-run ratios${CPU_CLOCK ? '; rates per CPU-second of the process (BENCH_CLOCK=cpu)' : ''}\n`,
 );
 console.log(
-  '| frame | official kiteconnect (ticks/s) | decodeFrame (ticks/s) | FrameView zero-copy (ticks/s) | decodeFrame / official | FrameView / official |',
+  '| frame | official kiteconnect (ticks/s) | decodeFrame (ticks/s) | plain loop (ticks/s) | FrameView zero-copy (ticks/s) | decodeFrame / official | plain loop / official | plain loop / decodeFrame | FrameView / official |',
 );
-console.log('|---|---:|---:|---:|---:|---:|');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const row of rows) console.log(row);
 if (sink === 42) console.log(''); // keep results observable so nothing is optimised away

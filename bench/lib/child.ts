@@ -4,17 +4,21 @@
  * process.exit cannot touch the harness. They talk over IPC.
  *
  * Children run as plain JavaScript compiled by tsc (bench/tsconfig.json, into
- * node_modules/.cache/kiteticker-bench): under tsx every process would carry a loader thread and its
+ * node_modules/.cache/kiteticker-bench/<checkout>): under tsx every process would carry a loader thread and its
  * caches (~35 MB of RSS and some CPU) that a real deployment does not have. BENCH_TSX=1 runs them
  * through tsx instead.
  */
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const OUT_DIR = join(ROOT, 'node_modules/.cache/kiteticker-bench');
+// One output folder per checkout: git worktrees often share one node_modules (a symlink), and a second
+// checkout compiling its own src into the same folder would swap code under the other's running children.
+const CHECKOUT = createHash('sha256').update(realpathSync(ROOT)).digest('hex').slice(0, 12);
+const OUT_DIR = join(ROOT, 'node_modules/.cache/kiteticker-bench', CHECKOUT);
 const BUILD_INFO = join(OUT_DIR, '.tsbuildinfo');
 const USE_TSX = process.env.BENCH_TSX === '1';
 
@@ -43,7 +47,15 @@ export function ensureCompiled(): void {
     process.stderr.write('compiling benchmark children (tsc -p bench/tsconfig.json)...\n');
     execFileSync(
       process.execPath,
-      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'bench/tsconfig.json')],
+      [
+        join(ROOT, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        join(ROOT, 'bench/tsconfig.json'),
+        '--outDir',
+        OUT_DIR,
+        '--tsBuildInfoFile',
+        BUILD_INFO,
+      ],
       {
         stdio: 'inherit',
       },

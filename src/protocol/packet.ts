@@ -85,10 +85,11 @@ export function readIndex(v: DataView, o: number, full: boolean): IndexTick {
   const close = v.getInt32(o + IDX_CLOSE) / d;
   // tradable comes from the segment (as the official client), not from the layout.
   const tradable = (seg !== Segment.Indices) as false;
+  // Wire order (high, low, open, close), which is also the official client's key order for index ticks.
   const ohlc = {
-    open: v.getInt32(o + IDX_OPEN) / d,
     high: v.getInt32(o + IDX_HIGH) / d,
     low: v.getInt32(o + IDX_LOW) / d,
+    open: v.getInt32(o + IDX_OPEN) / d,
     close,
   };
   if (full) {

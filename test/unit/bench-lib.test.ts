@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Flags } from '../../bench/lib/args.js';
 import { LatencyHistogram } from '../../bench/lib/histogram.js';
+import { plainDecode } from '../../bench/lib/plain-decoder.js';
 import { fmtRate, median, slope } from '../../bench/lib/stats.js';
 import { markdownTable } from '../../bench/lib/table.js';
+import { decodeFrame, encodeTicks } from '../../src/protocol/index.js';
+import { contractTicks } from './contract-ticks.js';
 
 describe('bench lib', () => {
   it('bench - histogram percentiles land within one 10 us bucket, max is exact', () => {
@@ -43,5 +46,14 @@ describe('bench lib', () => {
 
   it('bench - markdown table aligns the first column left and the rest right', () => {
     expect(markdownTable(['a', 'b'], [['x', '1']])).toBe('| a | b |\n|---|---:|\n| x | 1 |');
+  });
+
+  it('bench - the plain-loop reference decoder builds exactly what decodeFrame builds (keys in order)', () => {
+    const frame = encodeTicks(contractTicks());
+    const wsLike = Buffer.concat([Buffer.alloc(5), frame]).subarray(5);
+    const plain = plainDecode(wsLike);
+    const ours = decodeFrame(wsLike);
+    expect(plain).toStrictEqual(ours);
+    expect(JSON.stringify(plain)).toBe(JSON.stringify(ours));
   });
 });
