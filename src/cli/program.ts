@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { redact } from '../errors.js';
+import { registerInstrumentsCommand } from './commands/instruments-cli.js';
 import { type RawReplayOptions, resolveReplayConfig, runReplay } from './commands/replay.js';
 import { runReplayServe } from './commands/replay-serve.js';
 import { type RawSimulateOptions, resolveSimulateConfig, runSimulate } from './commands/simulate.js';
@@ -209,6 +210,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(async (opts: RawSimulateOptions) => {
       exitCode = await runSimulate(resolveSimulateConfig(opts), io);
     });
+
+  registerInstrumentsCommand(program, io, (code) => {
+    exitCode = code;
+  });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

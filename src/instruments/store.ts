@@ -35,6 +35,13 @@ export interface SearchOptions {
   limit?: number;
 }
 
+/** Search lists NSE's row of a symbol before BSE's, cash before derivatives. */
+const EXCHANGE_ORDER = ['NSE', 'BSE', 'NFO', 'BFO', 'CDS', 'BCD', 'MCX'];
+function exchangeRank(exchange: string): number {
+  const i = EXCHANGE_ORDER.indexOf(exchange.toUpperCase());
+  return i < 0 ? EXCHANGE_ORDER.length : i;
+}
+
 function upperSet(v: string | readonly string[] | undefined): Set<string> | undefined {
   if (v === undefined) return undefined;
   const list = (typeof v === 'string' ? v.split(',') : v).map((s) => s.trim().toUpperCase()).filter(Boolean);
@@ -184,6 +191,7 @@ export class InstrumentStore {
         a[1].expiry.localeCompare(b[1].expiry) ||
         a[1].strike - b[1].strike ||
         a[1].tradingsymbol.localeCompare(b[1].tradingsymbol) ||
+        exchangeRank(a[1].exchange) - exchangeRank(b[1].exchange) ||
         a[1].exchange.localeCompare(b[1].exchange),
     );
     return hits.slice(0, Math.max(0, limit)).map(([, ins]) => ins);
