@@ -34,10 +34,13 @@ export {
   type InstrumentLike,
   InstrumentStore,
   type InstrumentStoreOptions,
+  LiveChain,
+  type LiveChainOptions,
   loadInstrumentsCsv,
   type OptionChain,
   parseInstrumentsCsv,
   parseSymbol,
+  type RecenterEvent,
   type RefreshPolicy,
   type SearchOptions,
 } from './instruments/index.js';

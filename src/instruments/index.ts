@@ -22,6 +22,13 @@ export {
 } from './download.js';
 export { formatInstrumentsCsv } from './format.js';
 export { istDate, lastPublication } from './ist.js';
+export {
+  type ChainManager,
+  LiveChain,
+  type LiveChainEvents,
+  type LiveChainOptions,
+  type RecenterEvent,
+} from './live-chain.js';
 export { InstrumentIndex, type InstrumentLike, parseSymbol } from './lookup.js';
 export { loadInstrumentsCsv, parseInstrumentsCsv } from './parse.js';
 export { InstrumentStore, type InstrumentStoreOptions, type SearchOptions } from './store.js';
