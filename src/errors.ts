@@ -125,7 +125,7 @@ export class UnknownInstrumentError extends KiteTickerError {
   constructor(symbol: string, suggestions: readonly string[], what = 'instrument symbol') {
     super(
       ErrorCode.UnknownInstrument,
-      `unknown ${what} ${JSON.stringify(symbol)}${suggestions.length > 0 ? `; closest: ${suggestions.join(', ')}` : ''}`,
+      `unknown ${what}: ${JSON.stringify(symbol)}${suggestions.length > 0 ? `; closest: ${suggestions.join(', ')}` : ''}`,
     );
     this.name = 'UnknownInstrumentError';
     this.symbol = symbol;

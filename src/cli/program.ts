@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { redact } from '../errors.js';
-import { registerInstrumentsCommand } from './commands/instruments-cli.js';
+import { addChainOptions, registerInstrumentsCommand } from './commands/instruments-cli.js';
 import { type RawReplayOptions, resolveReplayConfig, runReplay } from './commands/replay.js';
 import { runReplayServe } from './commands/replay-serve.js';
 import { type RawSimulateOptions, resolveSimulateConfig, runSimulate } from './commands/simulate.js';
@@ -42,7 +42,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 
 /** Options shared by `stream` and `record`. */
 function addStreamOptions(cmd: Command): Command {
-  return cmd
+  return addChainOptions(cmd)
     .argument('[instruments...]', 'instrument tokens (256265) or EXCHANGE:TRADINGSYMBOL (NSE:INFY)')
     .option('-s, --symbols <list>', 'more instruments, comma-separated (repeatable)', collect)
     .option(

@@ -173,7 +173,7 @@ describe('live chain', () => {
     const { manager: m } = await setup(20);
     const store = InstrumentStore.fromString(derivativesCsv(), { today: '2026-01-07' });
     expect(() => new LiveChain(store, m, { underlying: 'NIFT' })).toThrow(
-      /unknown underlying "NIFT"; closest: NIFTY/,
+      /unknown underlying: "NIFT"; closest: NIFTY/,
     );
     expect(() => new LiveChain(store, m, { underlying: 'NIFTY', expiry: '2026-01-06' })).toThrow(
       /before today/,

@@ -40,7 +40,7 @@ describe('instrument store', () => {
     expect(err).toBeInstanceOf(UnknownInstrumentError);
     expect(err.code).toBe(ErrorCode.UnknownInstrument);
     expect(err.suggestions[0]).toBe('NSE:RELIANCE');
-    expect(err.message).toMatch(/unknown instrument symbol "NSE:RELIANC"; closest: NSE:RELIANCE/);
+    expect(err.message).toMatch(/unknown instrument symbol: "NSE:RELIANC"; closest: NSE:RELIANCE/);
     // Wrong exchange: the suggestion names the right one.
     expect(() => store.get('NSE:NIFTY26JANFUT')).toThrow(/closest: NFO:NIFTY26JANFUT/);
   });
@@ -74,7 +74,7 @@ describe('instrument store', () => {
     expect(store.futures('NIFTY').map((f) => f.tradingsymbol)).toEqual(['NIFTY26JANFUT', 'NIFTY26FEBFUT']);
     // Names derived from the symbol when the dump leaves them empty.
     expect(store.expiries('RELIANCE')).toEqual(['2026-01-27']);
-    expect(() => store.expiries('NIFTYY')).toThrow(/unknown underlying "NIFTYY"; closest: NIFTY/);
+    expect(() => store.expiries('NIFTYY')).toThrow(/unknown underlying: "NIFTYY"; closest: NIFTY/);
   });
 
   it('instrument store - option chain: N strikes each side of the price, CE and PE', () => {

@@ -8,6 +8,28 @@ import {
   runInstrumentsSearch,
 } from './instruments.js';
 
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** `stream`/`record` flags about instruments: chains, watchlists, where the list comes from. */
+export function addChainOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--chain <spec>',
+      'an option chain: UNDERLYING[:EXPIRY][:N], e.g. NIFTY, BANKNIFTY:next:5 (EXPIRY nearest|next|monthly|YYYY-MM-DD, N strikes each side, default 10; repeatable)',
+      collect,
+    )
+    .option('--follow', 'with --chain: re-centre the chain as the underlying moves')
+    .option(
+      '--recenter-strikes <n>',
+      'with --follow: re-centre after a move of more than N strikes (default: 2)',
+    )
+    .option('--watchlist <file>', 'instruments to stream, one symbol or token per line (# comments)')
+    .option(
+      '--api-url <url>',
+      'Kite REST root for the daily instruments list (default: https://api.kite.trade)',
+    );
+}
+
 export function registerInstrumentsCommand(
   program: Command,
   io: CliIo,

@@ -3,7 +3,12 @@
  * how many rows each exchange has; `kiteticker instruments search TEXT`: a table of matches.
  */
 import { redact } from '../../errors.js';
-import { InstrumentCache, type RefreshPolicy, writeFileAtomic } from '../../instruments/cache.js';
+import {
+  defaultCacheDir,
+  InstrumentCache,
+  type RefreshPolicy,
+  writeFileAtomic,
+} from '../../instruments/cache.js';
 import { formatInstrumentsCsv } from '../../instruments/format.js';
 import type { Instrument } from '../../instruments/types.js';
 import { loadCredentials, secretsOf } from '../credentials.js';
@@ -60,7 +65,7 @@ export async function runInstruments(raw: RawInstrumentsOptions, io: CliIo): Pro
   let cache: InstrumentCache;
   try {
     cache = new InstrumentCache({
-      ...(raw.cacheDir !== undefined ? { dir: raw.cacheDir } : {}),
+      dir: raw.cacheDir ?? defaultCacheDir(io.env),
       ...(raw.apiUrl !== undefined ? { baseUrl: raw.apiUrl } : {}),
       ...(raw.publishAt !== undefined ? { publishAt: raw.publishAt } : {}),
       ...(key ? { apiKey: key.apiKey, accessToken: key.accessToken } : {}),
@@ -114,7 +119,7 @@ export async function runInstrumentsSearch(text: string, raw: RawSearchOptions, 
     {
       ...(raw.instruments !== undefined ? { instrumentsFile: raw.instruments } : {}),
       ...(raw.apiUrl !== undefined ? { apiUrl: raw.apiUrl } : {}),
-      ...(raw.cacheDir !== undefined ? { cacheDir: raw.cacheDir } : {}),
+      cacheDir: raw.cacheDir ?? defaultCacheDir(io.env),
       credentials: credentials.keys[0],
       simulatorFallback: { seed: 1 },
     },
