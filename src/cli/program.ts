@@ -12,6 +12,7 @@ import { type RawSimulateOptions, resolveSimulateConfig, runSimulate } from './c
 import { runStream } from './commands/stream.js';
 import { type RawSubscribeOptions, resolveSubscribeConfig, runSubscribe } from './commands/subscribe.js';
 import { ExitCode, exitCodeOf } from './exit-codes.js';
+import { resolveSymbolFilters } from './filter-symbols.js';
 import type { CliIo } from './io.js';
 import { type RawStreamOptions, resolveStreamConfig } from './stream-config.js';
 
@@ -177,7 +178,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--nats <url>', 'NATS server URL(s), comma-separated (default: nats://127.0.0.1:4222)')
     .option(
       '-F, --filter <filter>',
-      'all, an exchange (NSE), a token (408065), NSE:408065, or a subject (kite.tick.NFO.*); repeatable (default: all)',
+      'all, an exchange (NSE), a token (408065), NSE:408065, NSE:INFY (with an instruments list), or a subject (kite.tick.NFO.*); repeatable (default: all)',
       collect,
     )
     .option('-q, --queue <name>', 'join this queue group: its members share the ticks (each tick to one)')
@@ -191,8 +192,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--subject-prefix <prefix>', "the publisher's subject prefix (default: kite)")
     .option('-d, --duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)')
     .option('--no-summary', 'do not print the summary on exit')
-    .action(async (opts: RawSubscribeOptions) => {
-      exitCode = await runSubscribe(resolveSubscribeConfig(opts), io);
+    .option(
+      '-i, --instruments <file>',
+      'Kite instruments CSV for --filter EXCHANGE:TRADINGSYMBOL (default: the cache)',
+    )
+    .action(async (opts: RawSubscribeOptions & { instruments?: string }) => {
+      const filter = await resolveSymbolFilters(opts.filter, {
+        ...(opts.instruments !== undefined ? { instrumentsFile: opts.instruments } : {}),
+        env: io.env,
+        say: (line) => io.stderr.write(`kiteticker: ${line}\n`),
+      });
+      exitCode = await runSubscribe(resolveSubscribeConfig({ ...opts, ...(filter ? { filter } : {}) }), io);
     });
 
   program
