@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, InstrumentsDownloadError } from '../../src/errors.js';
@@ -75,7 +76,11 @@ describe('instruments cache', () => {
 
   it('instruments cache - a miss downloads (gzip, X-Kite-Version 3, token auth) and a same-day call hits', async () => {
     serve(CSV_V1, ETAG_V1);
-    const first = await cache({ apiKey: 'k1', accessToken: 'secret-token' }).load([], 'auto', {
+    const withCredentials = cache({ apiKey: 'k1', accessToken: 'secret-token' });
+    expect(
+      inspect(withCredentials, { showHidden: true, depth: 10 }) + JSON.stringify(withCredentials),
+    ).not.toContain('secret-token');
+    const first = await withCredentials.load([], 'auto', {
       today: '2026-01-07',
     });
     expect(first.sources[0]).toMatchObject({ outcome: 'downloaded', rows: first.store.size });

@@ -308,6 +308,7 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     if (config.durationMs !== undefined)
       durationTimer = setTimeout(() => stop.request('duration'), config.durationMs);
     for (const c of chains) {
+      c.on('error', (error) => report(`chain ${c.underlying}: re-centre failed: ${error.message}`));
       c.on('recenter', (e) => {
         report(describeRecenter(e));
         if (config.format === 'view') followRows(quoteRows, rowByToken, e, names, config.quotes);
