@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, InstrumentsDownloadError } from '../../src/errors.js';
 import { defaultCacheDir, downloadInstruments, InstrumentCache } from '../../src/instruments/index.js';
-import { derivativesCsv, HEADER } from '../helpers/instrument-lists.js';
+import { derivativesCsv, HEADER, mockInstrumentCsvs } from '../helpers/instrument-lists.js';
 
 /** A stand-in for api.kite.trade on 127.0.0.1: each test sets `handler`; requests are recorded. */
 let server: Server;
@@ -213,6 +213,21 @@ describe('instruments cache', () => {
       /cached instruments .*instruments\.csv: .*no "instrument_token" column/,
     );
   });
+
+  it.skipIf(mockInstrumentCsvs().length === 0)(
+    'instruments cache - the shared kiteconnect-mocks CSVs download gzipped, cache and reload byte for byte',
+    async () => {
+      for (const file of mockInstrumentCsvs()) {
+        const text = await readFile(file, 'utf8');
+        serve(text, `"${file.length}"`);
+        await rm(join(dir, 'instruments.csv.meta.json'), { force: true });
+        const got = await cache().load();
+        expect(got.sources[0]!.outcome).toBe('downloaded');
+        expect(got.store.size).toBe(text.trimEnd().split('\n').length - 1);
+        expect(await readFile(join(dir, 'instruments.csv'), 'utf8')).toBe(text);
+      }
+    },
+  );
 
   it('instruments cache - download without gzip support on the server still works', async () => {
     handler = (_req, res) => {

@@ -14,7 +14,10 @@ import {
   HEADER,
   mockInstrumentCsvs,
   NIFTY_EXPIRIES,
+  noteMissingMocks,
 } from '../helpers/instrument-lists.js';
+
+noteMissingMocks();
 
 const TODAY = '2026-01-07'; // after the first weekly expiry (2026-01-06)
 
