@@ -36,7 +36,9 @@ export async function resolveSymbolFilters(
       return String(store.get(text, { allowExpired: true }).instrument_token);
     } catch (error) {
       if (error instanceof UnknownInstrumentError)
-        throw new UsageError(`--filter: ${error.message} (in ${origin})`);
+        throw new UsageError(
+          `--filter: cannot read filter ${JSON.stringify(text)}: ${error.message} (in ${origin})`,
+        );
       throw error;
     }
   });

@@ -57,6 +57,7 @@ describe('cli chain', () => {
     );
     expect(t.err()).not.toMatch(/error/);
     expect(code).toBe(0);
+    expect(t.err()).toMatch(/0 instruments \+ 1 chain, mode quote/);
     expect(t.err()).toMatch(/chain NIFTY 2026-01-29: centred on 24150 \(price 24150\.35; \+14 -0\)/);
     const lines = t.lines();
     const symbols = new Set(lines.map((l) => `${l.exchange}:${l.tradingsymbol}`));

@@ -58,7 +58,7 @@ describe('cli subscribe filter symbols', () => {
     }).catch((e) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as Error).message).toMatch(
-      /--filter: unknown instrument symbol: "NSE:INFYY"; closest: NSE:INFY \(in .*list\.csv\)/,
+      /--filter: cannot read filter "NSE:INFYY": unknown instrument symbol: "NSE:INFYY"; closest: NSE:INFY \(in .*list\.csv\)/,
     );
   });
 });

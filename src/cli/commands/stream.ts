@@ -297,7 +297,7 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
       view.start();
     } else {
       say(
-        `kiteticker: ${endpoint}, ${keys.length} key${keys.length === 1 ? '' : 's'}, ${tokens.length} instruments, mode ${config.mode}`,
+        `kiteticker: ${endpoint}, ${keys.length} key${keys.length === 1 ? '' : 's'}, ${tokens.length} instruments${chains.length > 0 ? ` + ${chains.length} chain${chains.length === 1 ? '' : 's'}` : ''}, mode ${config.mode}`,
       );
       if (metricsLine) say(`kiteticker: ${metricsLine}`);
       if (writer) say(`kiteticker: recording to ${writer.path}`);
