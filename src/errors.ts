@@ -31,6 +31,12 @@ export const ErrorCode = {
   Connection: 'ERR_CONNECTION',
   /** The reconnect policy's max attempts were used up. */
   ReconnectExhausted: 'ERR_RECONNECT_EXHAUSTED',
+  /** An `EXCHANGE:TRADINGSYMBOL` (or underlying) that the instrument list does not know. */
+  UnknownInstrument: 'ERR_UNKNOWN_INSTRUMENT',
+  /** A derivative whose expiry date has passed. */
+  ExpiredInstrument: 'ERR_EXPIRED_INSTRUMENT',
+  /** The instruments list could not be downloaded (HTTP error, truncated or unreadable body). */
+  InstrumentsDownload: 'ERR_INSTRUMENTS_DOWNLOAD',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -107,6 +113,47 @@ export class ConnectionError extends KiteTickerError {
   constructor(message: string, options?: { cause?: unknown; status?: number }) {
     super(ErrorCode.Connection, message, options);
     this.name = 'ConnectionError';
+    this.status = options?.status;
+  }
+}
+
+export class UnknownInstrumentError extends KiteTickerError {
+  /** The symbol as given. */
+  readonly symbol: string;
+  /** The closest known symbols (`EXCHANGE:TRADINGSYMBOL`), best first; may be empty. */
+  readonly suggestions: readonly string[];
+  constructor(symbol: string, suggestions: readonly string[], what = 'instrument symbol') {
+    super(
+      ErrorCode.UnknownInstrument,
+      `unknown ${what}: ${JSON.stringify(symbol)}${suggestions.length > 0 ? `; closest: ${suggestions.join(', ')}` : ''}`,
+    );
+    this.name = 'UnknownInstrumentError';
+    this.symbol = symbol;
+    this.suggestions = suggestions;
+  }
+}
+
+export class ExpiredInstrumentError extends KiteTickerError {
+  readonly symbol: string;
+  /** The derivative's expiry, `YYYY-MM-DD`. */
+  readonly expiry: string;
+  constructor(symbol: string, expiry: string, today: string) {
+    super(
+      ErrorCode.ExpiredInstrument,
+      `${symbol} expired on ${expiry} (today is ${today} in Asia/Kolkata); the instrument list may be stale or the contract rolled over`,
+    );
+    this.name = 'ExpiredInstrumentError';
+    this.symbol = symbol;
+    this.expiry = expiry;
+  }
+}
+
+export class InstrumentsDownloadError extends KiteTickerError {
+  /** HTTP status, when the server answered. */
+  readonly status: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; status?: number }) {
+    super(ErrorCode.InstrumentsDownload, message, options);
+    this.name = 'InstrumentsDownloadError';
     this.status = options?.status;
   }
 }

@@ -12,13 +12,26 @@ export function tickToNdjson(tick: Tick, apiKeyId: string): string {
   return `${json.slice(0, -1)},"apiKeyId":${JSON.stringify(apiKeyId)}}`;
 }
 
-/** A batch of ticks as newline-terminated lines, ready for one write. */
-export function ticksToNdjson(ticks: readonly Tick[], apiKeyId: string): string {
+/** What ndjson needs of an instrument list: token -> its exchange and trading symbol. */
+export type SymbolLookup = (token: number) => { exchange: string; tradingsymbol: string } | undefined;
+
+/**
+ * A batch of ticks as newline-terminated lines, ready for one write. With `symbols`, a known
+ * instrument's line carries `tradingsymbol`, and `exchange` becomes the list's (NSE for NIFTY 50,
+ * whose packets say INDICES), so the pair reads back as the `EXCHANGE:TRADINGSYMBOL` the user typed.
+ */
+export function ticksToNdjson(ticks: readonly Tick[], apiKeyId: string, symbols?: SymbolLookup): string {
   const id = JSON.stringify(apiKeyId);
   let out = '';
   for (const tick of ticks) {
-    const json = JSON.stringify(tick);
-    out += `${json.slice(0, -1)},"apiKeyId":${id}}\n`;
+    const ins = symbols?.(tick.instrument_token);
+    if (ins === undefined) {
+      const json = JSON.stringify(tick);
+      out += `${json.slice(0, -1)},"apiKeyId":${id}}\n`;
+      continue;
+    }
+    const json = JSON.stringify(tick.exchange === ins.exchange ? tick : { ...tick, exchange: ins.exchange });
+    out += `${json.slice(0, -1)},"tradingsymbol":${JSON.stringify(ins.tradingsymbol)},"apiKeyId":${id}}\n`;
   }
   return out;
 }

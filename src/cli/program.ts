@@ -5,12 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { redact } from '../errors.js';
+import { addChainOptions, registerInstrumentsCommand } from './commands/instruments-cli.js';
 import { type RawReplayOptions, resolveReplayConfig, runReplay } from './commands/replay.js';
 import { runReplayServe } from './commands/replay-serve.js';
 import { type RawSimulateOptions, resolveSimulateConfig, runSimulate } from './commands/simulate.js';
 import { runStream } from './commands/stream.js';
 import { type RawSubscribeOptions, resolveSubscribeConfig, runSubscribe } from './commands/subscribe.js';
 import { ExitCode, exitCodeOf } from './exit-codes.js';
+import { resolveSymbolFilters } from './filter-symbols.js';
 import type { CliIo } from './io.js';
 import { type RawStreamOptions, resolveStreamConfig } from './stream-config.js';
 import { terminalLine } from './terminal-text.js';
@@ -42,7 +44,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 
 /** Options shared by `stream` and `record`. */
 function addStreamOptions(cmd: Command): Command {
-  return cmd
+  return addChainOptions(cmd)
     .argument('[instruments...]', 'instrument tokens (256265) or EXCHANGE:TRADINGSYMBOL (NSE:INFY)')
     .option('-s, --symbols <list>', 'more instruments, comma-separated (repeatable)', collect)
     .option(
@@ -186,7 +188,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--nats-creds <file>', 'NATS credentials file (.creds); or set NATS_USER/NATS_PASSWORD')
     .option(
       '-F, --filter <filter>',
-      'all, an exchange (NSE), a token (408065), NSE:408065, or a subject (kite.tick.NFO.*); repeatable (default: all)',
+      'all, an exchange (NSE), a token (408065), NSE:408065, NSE:INFY (with an instruments list), or a subject (kite.tick.NFO.*); repeatable (default: all)',
       collect,
     )
     .option('-q, --queue <name>', 'join this queue group: its members share the ticks (each tick to one)')
@@ -200,8 +202,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--subject-prefix <prefix>', "the publisher's subject prefix (default: kite)")
     .option('-d, --duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)')
     .option('--no-summary', 'do not print the summary on exit')
-    .action(async (opts: RawSubscribeOptions) => {
-      exitCode = await runSubscribe(resolveSubscribeConfig(opts), io);
+    .option(
+      '-i, --instruments <file>',
+      'Kite instruments CSV for --filter EXCHANGE:TRADINGSYMBOL (default: the cache)',
+    )
+    .action(async (opts: RawSubscribeOptions & { instruments?: string }) => {
+      const filter = await resolveSymbolFilters(opts.filter, {
+        ...(opts.instruments !== undefined ? { instrumentsFile: opts.instruments } : {}),
+        env: io.env,
+        say: (line) => io.stderr.write(`kiteticker: ${line}\n`),
+      });
+      exitCode = await runSubscribe(resolveSubscribeConfig({ ...opts, ...(filter ? { filter } : {}) }), io);
     });
 
   program
@@ -219,6 +230,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(async (opts: RawSimulateOptions) => {
       exitCode = await runSimulate(resolveSimulateConfig(opts), io);
     });
+
+  registerInstrumentsCommand(program, io, (code) => {
+    exitCode = code;
+  });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -15,11 +15,12 @@ import {
   parseWsUrl,
   splitList,
 } from './parse.js';
+import { type ChainConfig, type RawChainOptions, resolveChainConfig } from './stream-instruments.js';
 
 export type OutputFormat = 'view' | 'ndjson' | 'none';
 
 /** Raw flag values of `stream`/`record` (commander's camelCase names). */
-export interface RawStreamOptions {
+export interface RawStreamOptions extends RawChainOptions {
   symbols?: string[];
   instruments?: string;
   instrumentsCount?: string;
@@ -74,6 +75,8 @@ export interface StreamConfig {
   simRate: number;
   verbose: boolean;
   summary: boolean;
+  /** --chain, --follow, --watchlist, --api-url (stream-instruments.ts). */
+  chain: ChainConfig;
 }
 
 export const STREAM_DEFAULTS = {
@@ -173,5 +176,6 @@ export function resolveStreamConfig(
         : parseNumber('--rate', raw.rate, 0.01, 1000, 'ticks per second'),
     verbose: raw.verbose ?? false,
     summary: raw.summary ?? true,
+    chain: resolveChainConfig(raw),
   };
 }

@@ -3,7 +3,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError } from '../errors.js';
-import { parseCsv } from './csv.js';
+import { scanCsv } from './csv.js';
 import { INSTRUMENT_CSV_COLUMNS, type Instrument } from './types.js';
 
 type Column = (typeof INSTRUMENT_CSV_COLUMNS)[number];
@@ -11,60 +11,97 @@ type Column = (typeof INSTRUMENT_CSV_COLUMNS)[number];
 /**
  * Parses the text of a Kite instruments CSV (header row first). Columns are found by header name, so
  * their order does not matter and extra columns are ignored. Throws `InvalidArgumentError` naming the
- * line for a missing column or a token/number that does not parse; empty numeric cells read as 0.
+ * line for a missing column (in the header, or a short row such as a truncated last line) or a
+ * token/number that does not parse; empty numeric cells read as 0.
  */
 export function parseInstrumentsCsv(text: string): Instrument[] {
-  const rows = parseCsv(text);
-  const header = rows[0];
-  if (!header) throw new InvalidArgumentError('instruments CSV is empty: expected a header row');
+  const out: Instrument[] = [];
+  let col: Record<Column, number> | undefined;
+  let width = 0;
+  // Exchange, segment, type, expiry and option names repeat across ~100,000 rows: sharing one string
+  // per value saves megabytes. Rows come grouped, so the previous row's value usually matches.
+  const interned = new Map<string, string>();
+  const intern = (s: string, previous: string | undefined): string => {
+    if (s === previous) return previous;
+    const known = interned.get(s);
+    if (known !== undefined) return known;
+    if (interned.size < 10_000) interned.set(s, s);
+    return s;
+  };
+  let prev: Instrument | undefined;
+  scanCsv(text, (row, line) => {
+    if (col === undefined) {
+      col = headerColumns(row);
+      width = Math.max(...Object.values(col)) + 1;
+      return;
+    }
+    const c = col;
+    if (row.length < width) {
+      throw new InvalidArgumentError(
+        `instruments CSV line ${line}: ${row.length} fields, expected ${width} (missing ${INSTRUMENT_CSV_COLUMNS.filter((name) => c[name] >= row.length).join(', ')}); the file may be truncated`,
+      );
+    }
+    const token = num(row, c, 'instrument_token', line);
+    if (!Number.isInteger(token) || token < 0 || token > 0xffff_ffff) {
+      throw new InvalidArgumentError(
+        `instruments CSV line ${line}: instrument_token is not a whole number in 0..4294967295: ${JSON.stringify(cell(row, c.instrument_token))}`,
+      );
+    }
+    const ins: Instrument = {
+      instrument_token: token,
+      exchange_token: num(row, c, 'exchange_token', line),
+      tradingsymbol: cell(row, c.tradingsymbol),
+      name: intern(cell(row, c.name), prev?.name),
+      last_price: num(row, c, 'last_price', line),
+      expiry: intern(cell(row, c.expiry), prev?.expiry),
+      strike: num(row, c, 'strike', line),
+      tick_size: num(row, c, 'tick_size', line),
+      lot_size: num(row, c, 'lot_size', line),
+      instrument_type: intern(cell(row, c.instrument_type), prev?.instrument_type),
+      segment: intern(cell(row, c.segment), prev?.segment),
+      exchange: intern(cell(row, c.exchange), prev?.exchange),
+    };
+    out.push(ins);
+    prev = ins;
+  });
+  if (col === undefined) throw new InvalidArgumentError('instruments CSV is empty: expected a header row');
+  return out;
+}
+
+/** A field without surrounding white space (trimmed only when there is some: the common case is none). */
+function cell(row: readonly string[], i: number): string {
+  const s = row[i]!;
+  const n = s.length;
+  return n > 0 && (s.charCodeAt(0) <= 32 || s.charCodeAt(n - 1) <= 32) ? s.trim() : s;
+}
+
+/** A numeric field; empty reads as 0. */
+function num(row: readonly string[], col: Record<Column, number>, name: Column, line: number): number {
+  const raw = cell(row, col[name]);
+  if (raw === '') return 0;
+  const v = +raw;
+  if (!Number.isFinite(v)) {
+    throw new InvalidArgumentError(
+      `instruments CSV line ${line}: ${name} is not a number: ${JSON.stringify(raw)}`,
+    );
+  }
+  return v;
+}
+
+function headerColumns(header: readonly string[]): Record<Column, number> {
   const index = new Map<string, number>();
   header.forEach((name, i) => {
     index.set(name.trim().toLowerCase(), i);
   });
   const col = {} as Record<Column, number>;
-  for (const name of INSTRUMENT_CSV_COLUMNS) {
-    const i = index.get(name);
-    if (i === undefined) throw new InvalidArgumentError(`instruments CSV has no "${name}" column`);
-    col[name] = i;
+  const missing = INSTRUMENT_CSV_COLUMNS.filter((name) => !index.has(name));
+  if (missing.length > 0) {
+    throw new InvalidArgumentError(
+      `instruments CSV header (line 1) has no "${missing[0]}" column${missing.length > 1 ? ` (also missing: ${missing.slice(1).join(', ')})` : ''}`,
+    );
   }
-  const out: Instrument[] = [];
-  for (let r = 1; r < rows.length; r++) {
-    const row = rows[r]!;
-    const line = r + 1;
-    const cell = (name: Column): string => (row[col[name]] ?? '').trim();
-    const num = (name: Column): number => {
-      const raw = cell(name);
-      if (raw === '') return 0;
-      const v = Number(raw);
-      if (!Number.isFinite(v)) {
-        throw new InvalidArgumentError(
-          `instruments CSV line ${line}: ${name} is not a number: ${JSON.stringify(raw)}`,
-        );
-      }
-      return v;
-    };
-    const token = num('instrument_token');
-    if (!Number.isInteger(token) || token < 0 || token > 0xffff_ffff) {
-      throw new InvalidArgumentError(
-        `instruments CSV line ${line}: instrument_token is not a whole number in 0..4294967295: ${JSON.stringify(cell('instrument_token'))}`,
-      );
-    }
-    out.push({
-      instrument_token: token,
-      exchange_token: num('exchange_token'),
-      tradingsymbol: cell('tradingsymbol'),
-      name: cell('name'),
-      last_price: num('last_price'),
-      expiry: cell('expiry'),
-      strike: num('strike'),
-      tick_size: num('tick_size'),
-      lot_size: num('lot_size'),
-      instrument_type: cell('instrument_type'),
-      segment: cell('segment'),
-      exchange: cell('exchange'),
-    });
-  }
-  return out;
+  for (const name of INSTRUMENT_CSV_COLUMNS) col[name] = index.get(name)!;
+  return col;
 }
 
 /** Reads and parses an instruments CSV file (UTF-8). */

@@ -30,6 +30,7 @@ import { FrameBuilder } from './frames.js';
 import { FramePacketIndex, type InjectFrameOptions, type InjectTarget } from './inject.js';
 import { Market } from './market.js';
 import { hash4, Rng } from './random.js';
+import { InstrumentsEndpoint } from './rest-instruments.js';
 import { stampSendTime } from './stamp.js';
 import type {
   CorruptionKind,
@@ -131,6 +132,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   readonly #stampSendTime: boolean;
   readonly #marketTicks: boolean;
   readonly #market: Market;
+  readonly #rest: InstrumentsEndpoint;
   readonly #rng: Rng;
 
   // Schedule: with less than one tick per instrument per batch, instruments are spread over `phases`
@@ -241,6 +243,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
         seed,
       );
     this.#market = new Market(instruments, this.#seed, Math.floor(Date.now() / 1000));
+    this.#rest = new InstrumentsEndpoint(this.#market.instruments);
     const n = this.#market.size;
     this.#refs = new Uint32Array(n);
     this.#phaseOf = new Uint16Array(n);
@@ -338,7 +341,9 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
       this.#rawSockets.add(socket);
       socket.once('close', () => this.#rawSockets.delete(socket));
     });
-    server.on('request', (_req, res) => {
+    server.on('request', (req, res) => {
+      // REST instruments dump (rest-instruments.ts); anything else is not for a ticker.
+      if (this.#rest.handle(req, res)) return;
       res.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close' });
       res.end('this is a Kite ticker simulator: connect with a WebSocket\n');
     });

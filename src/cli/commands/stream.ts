@@ -21,12 +21,13 @@ import { OutputSink } from '../output.js';
 import { type MetricsServer, renderPrometheus, startMetricsServer } from '../prometheus.js';
 import { RecordKind } from '../recording.js';
 import { RecordingWriter } from '../recording-writer.js';
-import { pickDefaultSet, resolveInstrumentArgs, type SelectableInstrument } from '../selection.js';
+import type { SelectableInstrument } from '../selection.js';
 import { StreamSession } from '../session.js';
 import { createSimHost, type SimHost } from '../sim-host.js';
 import type { CliStatsSnapshot } from '../snapshot.js';
 import { RateTracker } from '../snapshot.js';
 import type { StreamConfig } from '../stream-config.js';
+import { buildChains, describeRecenter, followRows, planStreamInstruments } from '../stream-instruments.js';
 import { renderSummary } from '../summary.js';
 import { terminalLine } from '../terminal-text.js';
 import { type QuoteRow, renderView } from '../view.js';
@@ -77,7 +78,10 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
       ...(universe ? { instruments: universe as never } : {}),
       // Generating the synthetic universe costs time in proportion to its size: a default set only
       // needs a few times its own size, named symbols get the full universe to be found in.
-      ...(universe === undefined && config.instrumentSpecs.length === 0
+      ...(universe === undefined &&
+      config.instrumentSpecs.length === 0 &&
+      config.chain.chains.length === 0 &&
+      config.chain.watchlist === undefined
         ? { universeSize: Math.min(30_000, Math.max(5_000, config.instrumentsCount * 2)) }
         : {}),
     });
@@ -89,12 +93,20 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     }
     secrets = [...secrets, ...secretsOf(keys)];
   }
-  const tokens =
-    config.instrumentSpecs.length > 0
-      ? resolveInstrumentArgs(config.instrumentSpecs, index)
-      : universe
-        ? pickDefaultSet(universe, config.instrumentsCount)
-        : WELL_KNOWN_TOKENS.slice(0, config.instrumentsCount);
+  // Symbols, --watchlist and --chain resolve against one list (stream-instruments.ts).
+  const plan = await planStreamInstruments({
+    specs: config.instrumentSpecs,
+    instrumentsCount: config.instrumentsCount,
+    universe,
+    simulator: sim !== undefined,
+    credentials: config.credentials.keys[0],
+    chain: config.chain,
+    wellKnown: WELL_KNOWN_TOKENS,
+    env: io.env,
+    say,
+  });
+  const tokens = plan.tokens;
+  const names = plan.store ?? index;
 
   const stop = new StopRequest();
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -140,7 +152,7 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
         instruments: tokens.length,
         quoteSymbols: tokens
           .slice(0, config.quotes)
-          .map((t) => ({ token: t, symbol: index?.symbolOf(t) ?? String(t) })),
+          .map((t) => ({ token: t, symbol: names?.symbolOf(t) ?? String(t) })),
       }).catch((error: NodeJS.ErrnoException) => {
         throw new UsageError(`--out: cannot write ${record.path}: ${error.code ?? error.message}`);
       });
@@ -163,23 +175,34 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     });
     const manager = session.manager;
     cleanups.push(() => manager.stop());
+    const chains = buildChains(plan, manager, {
+      follow: config.chain.follow,
+      recenterStrikes: config.chain.recenterStrikes,
+      mode: config.mode,
+      fixed: new Set(tokens),
+    });
+    cleanups.push(() => {
+      for (const c of chains) c.stop();
+    });
 
     // 2. Outputs.
     const quoteRows: QuoteRow[] = tokens
       .slice(0, config.format === 'view' ? config.quotes : 0)
       .map((token) => ({
         token,
-        symbol: index?.symbolOf(token) ?? String(token),
+        symbol: names?.symbolOf(token) ?? String(token),
         tick: undefined,
         receivedAt: undefined,
       }));
     const rowByToken = new Map(quoteRows.map((r) => [r.token, r]));
+    const store = plan.store;
+    const symbolLookup = store ? (token: number) => store.byToken(token) : undefined;
     if (config.format === 'ndjson') {
       output = new OutputSink(io.stdout, { onClosed: () => stop.request('output closed') });
     }
     const sink = output;
     manager.on('ticks', (ticks: Tick[], apiKeyId: string) => {
-      if (sink !== undefined) sink.write(ticksToNdjson(ticks, apiKeyId));
+      if (sink !== undefined) sink.write(ticksToNdjson(ticks, apiKeyId, symbolLookup));
       if (rowByToken.size > 0) {
         const now = Date.now();
         for (let i = 0; i < ticks.length; i++) {
@@ -283,7 +306,7 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
       view.start();
     } else {
       say(
-        `kiteticker: ${endpoint}, ${keys.length} key${keys.length === 1 ? '' : 's'}, ${tokens.length} instruments, mode ${config.mode}`,
+        `kiteticker: ${endpoint}, ${keys.length} key${keys.length === 1 ? '' : 's'}, ${tokens.length} instruments${chains.length > 0 ? ` + ${chains.length} chain${chains.length === 1 ? '' : 's'}` : ''}, mode ${config.mode}`,
       );
       if (metricsLine) say(`kiteticker: ${metricsLine}`);
       if (writer) say(`kiteticker: recording to ${writer.path}`);
@@ -293,8 +316,15 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     startedAt = Date.now();
     if (config.durationMs !== undefined)
       durationTimer = setTimeout(() => stop.request('duration'), config.durationMs);
+    for (const c of chains) {
+      c.on('error', (error) => report(`chain ${c.underlying}: re-centre failed: ${error.message}`));
+      c.on('recenter', (e) => {
+        report(describeRecenter(e));
+        if (config.format === 'view') followRows(quoteRows, rowByToken, e, names, config.quotes);
+      });
+    }
     const started = session.start(tokens).then(
-      () => undefined,
+      () => Promise.all(chains.map((c) => c.start())).then(() => undefined),
       (error: unknown) => error,
     );
     const startError = await Promise.race([started, stop.promise.then(() => undefined)]);
