@@ -4,32 +4,22 @@
  * present.
  */
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { formatInstrumentsCsv } from '../../src/instruments/format.js';
 import type { Instrument } from '../../src/instruments/types.js';
 import { generateUniverse } from '../../src/simulator/universe.js';
+import { mocksDir } from './fixtures.js';
 
 export const HEADER =
   'instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** ../shared/fixtures/kiteconnect-mocks relative to the repository root (KITE_MOCKS_DIR overrides it). */
-export const MOCKS_DIR = process.env.KITE_MOCKS_DIR ?? resolve(root, '../shared/fixtures/kiteconnect-mocks');
+/** The shared kiteconnect mocks folder (see fixtures.ts: KITETICKER_SHARED_DIR overrides it). */
+export const MOCKS_DIR = mocksDir();
 /** The instrument CSVs among the shared mocks that exist here (empty on a fresh clone). */
 export function mockInstrumentCsvs(): string[] {
   return ['instruments_all.csv', 'instruments_nse.csv', 'instruments_nfo.csv']
     .map((f) => resolve(MOCKS_DIR, f))
     .filter((p) => existsSync(p));
-}
-
-/** Says once why the shared-mock tests are skipped. */
-export function noteMissingMocks(): void {
-  if (mockInstrumentCsvs().length === 0) {
-    console.info(
-      `instrument CSV mocks not found in ${MOCKS_DIR}: their tests are skipped (generated lists cover the rest)`,
-    );
-  }
 }
 
 function row(

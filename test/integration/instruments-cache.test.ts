@@ -8,7 +8,10 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, InstrumentsDownloadError } from '../../src/errors.js';
 import { defaultCacheDir, downloadInstruments, InstrumentCache } from '../../src/instruments/index.js';
+import { mocksGate } from '../helpers/fixtures.js';
 import { derivativesCsv, HEADER, mockInstrumentCsvs } from '../helpers/instrument-lists.js';
+
+const mocks = mocksGate('instruments_all.csv', import.meta.url);
 
 /** A stand-in for api.kite.trade on 127.0.0.1: each test sets `handler`; requests are recorded. */
 let server: Server;
@@ -214,7 +217,7 @@ describe('instruments cache', () => {
     );
   });
 
-  it.skipIf(mockInstrumentCsvs().length === 0)(
+  it.skipIf(mocks.skip)(
     'instruments cache - the shared kiteconnect-mocks CSVs download gzipped, cache and reload byte for byte',
     async () => {
       for (const file of mockInstrumentCsvs()) {

@@ -8,16 +8,16 @@ import {
 } from '../../src/errors.js';
 import { InstrumentStore, parseInstrumentsCsv } from '../../src/instruments/index.js';
 import { lastPublication } from '../../src/instruments/ist.js';
+import { mocksGate } from '../helpers/fixtures.js';
 import {
   derivativesCsv,
   generatedCsv,
   HEADER,
   mockInstrumentCsvs,
   NIFTY_EXPIRIES,
-  noteMissingMocks,
 } from '../helpers/instrument-lists.js';
 
-noteMissingMocks();
+const mocks = mocksGate('instruments_all.csv', import.meta.url);
 
 const TODAY = '2026-01-07'; // after the first weekly expiry (2026-01-06)
 
@@ -143,7 +143,7 @@ describe('instrument store - CSV edge cases', () => {
     expect(chain.expiry).toBe('2026-01-29');
   });
 
-  it.skipIf(mockInstrumentCsvs().length === 0)(
+  it.skipIf(mocks.skip)(
     'instrument store - the shared kiteconnect-mocks instrument CSVs load and resolve',
     () => {
       for (const file of mockInstrumentCsvs()) {
