@@ -72,7 +72,7 @@ export async function runReplayServe(
     credentials: Object.fromEntries(keys.map((k) => [k.apiKey, k.accessToken])),
   });
   const stop = new StopRequest();
-  const removeSignals = io.onStopSignal((signal) => stop.request(signal));
+  const removeSignals = io.onStopSignal((signal) => stop.signal(signal));
   const timer =
     serve.durationMs === undefined ? undefined : setTimeout(() => stop.request('duration'), serve.durationMs);
   const cleanup = async (): Promise<void> => {

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeFrame } from '../../protocol/index.js';
 import type { ProtocolErrorInfo, Tick } from '../../protocol/types.js';
 import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
-import { type CliIo, StopRequest } from '../io.js';
+import { type CliIo, STOP_FLUSH_MS, StopRequest } from '../io.js';
 import { LiveView } from '../live-view.js';
 import { ticksToNdjson } from '../ndjson.js';
 import { OutputSink } from '../output.js';
@@ -161,7 +161,7 @@ export async function runReplay(config: ReplayConfig, io: CliIo): Promise<number
     io.stderr.write(`${line}\n`);
   };
   const stop = new StopRequest();
-  const removeSignals = io.onStopSignal((signal) => stop.request(signal));
+  const removeSignals = io.onStopSignal((signal) => stop.signal(signal));
   const stats = new ReplayStats();
   const onProtocolError = (_info: ProtocolErrorInfo): void => {
     stats.protocolErrors++;
@@ -236,7 +236,7 @@ export async function runReplay(config: ReplayConfig, io: CliIo): Promise<number
       stats.add(apiKeyId, event.connection, event.time, event.payload.length, ticks);
       if (output) {
         output.write(ticksToNdjson(ticks, apiKeyId));
-        await output.ready();
+        await output.ready(stop.promise);
       } else {
         for (const tick of ticks) {
           let row = rowByToken.get(tick.instrument_token);
@@ -264,8 +264,9 @@ export async function runReplay(config: ReplayConfig, io: CliIo): Promise<number
     say(`kiteticker: error: ${(error as Error).message}`);
   } finally {
     view?.stop();
+    // Signals stay handled until here: a SIGTERM during this wait ends it (see afterSignal).
+    await output?.flush(stop.afterSignal(STOP_FLUSH_MS));
     removeSignals();
-    await output?.flush();
   }
   if (config.summary && metadata !== undefined) {
     const snapshot = stats.snapshot();

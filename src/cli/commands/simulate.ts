@@ -72,7 +72,7 @@ export async function runSimulate(config: SimulateConfig, io: CliIo): Promise<nu
     ...(config.chaos > 0 ? { chaos: { faultsPerSecond: config.chaos } } : {}),
   });
   const stop = new StopRequest();
-  const removeSignals = io.onStopSignal((signal) => stop.request(signal));
+  const removeSignals = io.onStopSignal((signal) => stop.signal(signal));
   const timer =
     config.durationMs === undefined
       ? undefined

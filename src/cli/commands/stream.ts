@@ -12,7 +12,7 @@ import { createStderrLogger } from '../cli-logger.js';
 import { type ApiKeyCredential, secretsOf } from '../credentials.js';
 import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
 import { loadInstrumentsFile } from '../instruments-file.js';
-import { type CliIo, StopRequest } from '../io.js';
+import { type CliIo, STOP_FLUSH_MS, StopRequest } from '../io.js';
 import { LiveView } from '../live-view.js';
 import { ticksToNdjson } from '../ndjson.js';
 import { OutputSink } from '../output.js';
@@ -105,8 +105,7 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
   let notice: string | undefined;
   const rates = new RateTracker();
 
-  const removeSignals = io.onStopSignal((signal) => stop.request(signal));
-  cleanups.push(removeSignals);
+  const removeSignals = io.onStopSignal((signal) => stop.signal(signal));
   io.stdout.on('error', () => stop.request('output closed'));
   let durationTimer: NodeJS.Timeout | undefined;
   cleanups.push(() => clearTimeout(durationTimer));
@@ -320,7 +319,9 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
         exitCode = ExitCode.Runtime;
       });
     }
-    await output?.flush();
+    // Signals stay handled until here: a SIGTERM during this wait ends it (see afterSignal).
+    await output?.flush(stop.afterSignal(STOP_FLUSH_MS));
+    removeSignals();
   }
   if (config.summary && finalSnapshot) {
     io.stderr.write(
