@@ -96,7 +96,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(redact(s, secrets)),
-      outputError: (s, write) => write(redact(s, secrets)),
+      // Commander's own usage errors ("error: unknown option") get the prefix every other error has.
+      outputError: (s, write) => write(redact(s.replace(/^error: /, 'kiteticker: error: '), secrets)),
     })
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(
