@@ -5,6 +5,7 @@
  * variable or file entry, never the token's value.
  */
 import { readFileSync } from 'node:fs';
+import { DuplicateApiKeyError } from '../errors.js';
 import { UsageError } from './exit-codes.js';
 
 export interface ApiKeyCredential {
@@ -94,11 +95,22 @@ function readKeysFile(path: string): ApiKeyCredential[] {
   return parseKeysFile(text, path);
 }
 
+/**
+ * Ids must be unique, and so must apiKeys: Kite's 3 sockets are per apiKey, so one key under two ids
+ * would open two pools over its limit (see DuplicateApiKeyError). Both are usage errors (exit 2).
+ */
 function assertUniqueIds(keys: readonly ApiKeyCredential[], where: string): void {
   const seen = new Set<string>();
+  const idByApiKey = new Map<string, string>();
   for (const k of keys) {
     if (seen.has(k.id)) throw new UsageError(`${where}: API key id ${JSON.stringify(k.id)} appears twice`);
     seen.add(k.id);
+    const first = idByApiKey.get(k.apiKey);
+    if (first !== undefined) {
+      const duplicate = new DuplicateApiKeyError(first, k.id, `${where}: `);
+      throw new UsageError(duplicate.message, { cause: duplicate });
+    }
+    idByApiKey.set(k.apiKey, k.id);
   }
 }
 
