@@ -2,7 +2,7 @@
  * The `kiteticker` command line: commander setup, and the mapping of every outcome to an exit code
  * (0 ok, 1 runtime failure, 2 usage error). `runCli` never exits the process; main.ts does.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { redact } from '../errors.js';
 import { type RawReplayOptions, resolveReplayConfig, runReplay } from './commands/replay.js';
@@ -10,7 +10,7 @@ import { runReplayServe } from './commands/replay-serve.js';
 import { type RawSimulateOptions, resolveSimulateConfig, runSimulate } from './commands/simulate.js';
 import { runStream } from './commands/stream.js';
 import { type RawSubscribeOptions, resolveSubscribeConfig, runSubscribe } from './commands/subscribe.js';
-import { ExitCode, exitCodeOf } from './exit-codes.js';
+import { ExitCode, exitCodeOf, UsageError } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { type RawStreamOptions, resolveStreamConfig } from './stream-config.js';
 
@@ -127,6 +127,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       .command('record')
       .description('stream and write the raw frames to a recording file (see docs/cli.md for the format)')
       .requiredOption('-o, --out <file>', 'recording file to write (.ktrec)')
+      .option('--force', 'overwrite --out if it exists (default: refuse)')
       .addOption(
         new Option(
           '-f, --format <format>',
@@ -135,9 +136,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       ),
   )
     .addHelpText('after', ENV_HELP)
-    .action(async (args: string[], opts: RawStreamOptions & { out: string }) => {
+    .action(async (args: string[], opts: RawStreamOptions & { out: string; force?: boolean }) => {
+      // Checked before anything starts; the exclusive open in the writer closes the race.
+      if (opts.force !== true && existsSync(opts.out)) {
+        throw new UsageError(`--out: ${opts.out} already exists; add --force to overwrite it`);
+      }
       const config = resolveStreamConfig(args, opts, io.env, isTty, 'none');
-      exitCode = await runStream(config, io, { path: opts.out });
+      exitCode = await runStream(config, io, { path: opts.out, force: opts.force === true });
     });
 
   program

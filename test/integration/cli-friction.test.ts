@@ -1,5 +1,5 @@
 /** What a newcomer hits in the first hour with the CLI, each as a run of the real command. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -34,5 +34,19 @@ describe('cli first hour', () => {
     expect(tokens.has(260105)).toBe(true);
     expect(tokens.has(408065)).toBe(true);
     expect(tokens.size).toBe(4);
+  }, 30_000);
+
+  it('cli record - an existing --out file is kept (exit 2) unless --force', async () => {
+    const file = join(dir, 'exists.ktrec');
+    await writeFile(file, 'precious');
+    const refused = await runCli(['record', '--out', file, '-d', '1', '-n', '5']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /^kiteticker: error: --out: .*exists\.ktrec already exists; add --force to overwrite it$/m,
+    );
+    expect(await readFile(file, 'utf8')).toBe('precious');
+    const forced = await runCli(['record', '--out', file, '--force', '-d', '1', '-n', '5']);
+    expect(forced.code).toBe(0);
+    expect((await readFile(file)).subarray(0, 8).toString('latin1')).toBe('KTRECORD');
   }, 30_000);
 });

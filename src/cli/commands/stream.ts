@@ -43,6 +43,8 @@ export const WELL_KNOWN_TOKENS: readonly number[] = [
 
 export interface RecordTarget {
   path: string;
+  /** Replace an existing file (`record --force`). */
+  force?: boolean;
 }
 
 const textEncoder = new TextEncoder();
@@ -124,17 +126,24 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     const endpoint = sim ? `simulator ${url}` : url;
 
     if (record) {
-      writer = await RecordingWriter.open(record.path, {
-        createdAt: new Date(startedAt).toISOString(),
-        tool: 'kiteticker',
-        endpoint: sim ? 'simulator' : url.split('?')[0]!,
-        mode: config.mode,
-        sources: keys.map((k) => k.id),
-        instruments: tokens.length,
-        quoteSymbols: tokens
-          .slice(0, config.quotes)
-          .map((t) => ({ token: t, symbol: index?.symbolOf(t) ?? String(t) })),
-      }).catch((error: NodeJS.ErrnoException) => {
+      writer = await RecordingWriter.open(
+        record.path,
+        {
+          createdAt: new Date(startedAt).toISOString(),
+          tool: 'kiteticker',
+          endpoint: sim ? 'simulator' : url.split('?')[0]!,
+          mode: config.mode,
+          sources: keys.map((k) => k.id),
+          instruments: tokens.length,
+          quoteSymbols: tokens
+            .slice(0, config.quotes)
+            .map((t) => ({ token: t, symbol: index?.symbolOf(t) ?? String(t) })),
+        },
+        { overwrite: record.force === true },
+      ).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'EEXIST') {
+          throw new UsageError(`--out: ${record.path} already exists; add --force to overwrite it`);
+        }
         throw new UsageError(`--out: cannot write ${record.path}: ${error.code ?? error.message}`);
       });
     }
