@@ -1,5 +1,6 @@
 /** What a newcomer hits in the first hour with the CLI, each as a run of the real command. */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -48,5 +49,35 @@ describe('cli first hour', () => {
     const forced = await runCli(['record', '--out', file, '--force', '-d', '1', '-n', '5']);
     expect(forced.code).toBe(0);
     expect((await readFile(file)).subarray(0, 8).toString('latin1')).toBe('KTRECORD');
+  }, 30_000);
+
+  it('cli stream - a --metrics-port in use fails at once (exit 2), before the simulator or any connection starts', async () => {
+    const busy: Server = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const started = Date.now();
+      const { code, stderr } = await runCli([
+        'stream',
+        '--metrics-port',
+        String(port),
+        '-d',
+        '10',
+        '-f',
+        'none',
+      ]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(
+        new RegExp(
+          `^kiteticker: error: --metrics-port ${port}: the port is in use; pick another, or 0 for any free port$`,
+          'm',
+        ),
+      );
+      // Nothing was started: no endpoint line, no summary of a session that never ran.
+      expect(stderr).not.toMatch(/simulator ws:|summary/);
+      expect(Date.now() - started).toBeLessThan(8000);
+    } finally {
+      busy.close();
+    }
   }, 30_000);
 });

@@ -117,6 +117,23 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
   });
 
   try {
+    // The metrics port first: a port in use is a usage error before anything connects or starts.
+    if (config.metricsPort !== undefined) {
+      metrics = await startMetricsServer(config.metricsPort, () =>
+        renderPrometheus(session?.snapshot() ?? { at: Date.now(), uptimeMs: 0, apiKeys: [] }, {
+          outputDrops: output?.droppedBatches ?? 0,
+          ...(writer ? { recordDrops: writer.dropped } : {}),
+        }),
+      ).catch((error: NodeJS.ErrnoException) => {
+        throw new UsageError(
+          error.code === 'EADDRINUSE'
+            ? `--metrics-port ${config.metricsPort}: the port is in use; pick another, or 0 for any free port`
+            : `--metrics-port ${config.metricsPort}: cannot listen: ${error.code ?? error.message}`,
+        );
+      });
+      const m = metrics;
+      cleanups.push(() => m.close());
+    }
     if (sim) {
       await sim.simulator.start({ host: '127.0.0.1', port: 0 });
       const simulator = sim.simulator;
@@ -221,21 +238,6 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
       report(`${apiKeyId ?? 'manager'}: ${error.message}`),
     );
 
-    if (config.metricsPort !== undefined) {
-      const s = session;
-      metrics = await startMetricsServer(config.metricsPort, () =>
-        renderPrometheus(s.snapshot(), {
-          outputDrops: output?.droppedBatches ?? 0,
-          ...(recorder ? { recordDrops: recorder.dropped } : {}),
-        }),
-      ).catch((error: NodeJS.ErrnoException) => {
-        throw new UsageError(
-          `--metrics-port ${config.metricsPort}: cannot listen: ${error.code ?? error.message}`,
-        );
-      });
-      const m = metrics;
-      cleanups.push(() => m.close());
-    }
     if (config.nats !== undefined) {
       // Imported on demand: the NATS client is an optional peer dependency.
       const { createNatsSink } = await import('../../sinks/index.js').catch((error: unknown) => {
