@@ -45,6 +45,11 @@ export function formatInt(n: number): string {
   return intFormat.format(n);
 }
 
+/** "1 instrument", "27,000 instruments": one number format and the right plural everywhere. */
+export function plural(n: number, word: string): string {
+  return `${intFormat.format(n)} ${word}${n === 1 ? '' : 's'}`;
+}
+
 export function formatRate(n: number): string {
   return n >= 100 ? intFormat.format(n) : n.toFixed(1);
 }

@@ -80,4 +80,28 @@ describe('cli first hour', () => {
       busy.close();
     }
   }, 30_000);
+
+  it('cli stream - an unknown token is warned about, and a capped -n says so; one instrument is singular', async () => {
+    const unknown = await runCli(['stream', '99999999', '-d', '1', '-f', 'none']);
+    expect(unknown.code).toBe(0);
+    expect(unknown.stderr).toMatch(
+      /^kiteticker: warning: token 99999999 not in the built-in simulator's list: subscribed anyway, but an unknown token streams nothing$/m,
+    );
+    expect(unknown.stderr).toMatch(/, 3 keys, 1 instrument, mode quote$/m);
+
+    const csv = join(dir, 'two.csv');
+    await writeFile(
+      csv,
+      [
+        'instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange',
+        '408065,1594,INFY,INFOSYS,1500.0,,0.0,0.05,1,EQ,NSE,NSE',
+        '256265,1001,NIFTY 50,NIFTY 50,24000.0,,0.0,0.0,0,EQ,INDICES,NSE',
+      ].join('\n'),
+    );
+    const capped = await runCli(['stream', '-i', csv, '-n', '10', '-d', '1', '-f', 'none']);
+    expect(capped.code).toBe(0);
+    expect(capped.stderr).toMatch(
+      /^kiteticker: note: -n 10: only 2 instruments are available in .*two\.csv; streaming 2$/m,
+    );
+  }, 30_000);
 });

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { loadCredentials, parseKeysFile } from '../../src/cli/credentials.js';
 import { ExitCode, exitCodeOf } from '../../src/cli/exit-codes.js';
 import { runCli } from '../../src/cli/program.js';
+import { selectionNotes } from '../../src/cli/selection.js';
+import { plural } from '../../src/cli/view.js';
 import { DuplicateApiKeyError, ErrorCode, KiteTickerError } from '../../src/errors.js';
+import { InstrumentIndex } from '../../src/instruments/index.js';
 import { MultiApiKiteTickerManager } from '../../src/multi/index.js';
 
 function io(env: NodeJS.ProcessEnv = {}) {
@@ -96,5 +99,86 @@ describe('one apiKey under two ids', () => {
       /^kiteticker: error: environment: API key ids "key1" and "key2" have the same apiKey/m,
     );
     expect(t.err()).not.toMatch(/secret-/);
+  });
+});
+
+describe('cli selection notes', () => {
+  const index = new InstrumentIndex([
+    { instrument_token: 256265, exchange: 'NSE', tradingsymbol: 'NIFTY 50' },
+    { instrument_token: 408065, exchange: 'NSE', tradingsymbol: 'INFY' },
+  ]);
+
+  it('cli selection - a default set smaller than -n says so, naming where the list came from', () => {
+    expect(
+      selectionNotes([1, 2, 3, 4, 5, 6, 7, 8, 9], {
+        named: false,
+        requestedCount: 500,
+        index: undefined,
+        source: { kind: 'well-known' },
+      }),
+    ).toEqual([
+      'note: -n 500: only 9 instruments are available in the built-in list of well-known instruments (give --instruments FILE for more); streaming 9',
+    ]);
+    expect(
+      selectionNotes([256265], {
+        named: false,
+        requestedCount: 2000,
+        index,
+        source: { kind: 'file', path: 'x.csv' },
+      }),
+    ).toEqual(['note: -n 2,000: only 1 instrument is available in x.csv; streaming 1']);
+    // Exactly what was asked for: nothing to say.
+    expect(
+      selectionNotes([256265, 408065], {
+        named: false,
+        requestedCount: 2,
+        index,
+        source: { kind: 'simulator' },
+      }),
+    ).toEqual([]);
+  });
+
+  it('cli selection - named tokens missing from the instrument list in use are warned about, known ones are not', () => {
+    expect(
+      selectionNotes([256265, 99999999], {
+        named: true,
+        requestedCount: 500,
+        index,
+        source: { kind: 'simulator' },
+      }),
+    ).toEqual([
+      "warning: token 99999999 not in the built-in simulator's list: subscribed anyway, but an unknown token streams nothing",
+    ]);
+    const many = Array.from({ length: 12 }, (_, i) => 90_000_000 + i);
+    const [line] = selectionNotes(many, {
+      named: true,
+      requestedCount: 1,
+      index,
+      source: { kind: 'file', path: 'i.csv' },
+    });
+    expect(line).toMatch(/^warning: tokens 90000000, .*, 90000009 and 2 more not in i\.csv/);
+    expect(
+      selectionNotes([256265, 408065], {
+        named: true,
+        requestedCount: 1,
+        index,
+        source: { kind: 'simulator' },
+      }),
+    ).toEqual([]);
+    // No list at all (real endpoint, no --instruments): nothing to compare with, nothing said.
+    expect(
+      selectionNotes([99999999], {
+        named: true,
+        requestedCount: 1,
+        index: undefined,
+        source: { kind: 'well-known' },
+      }),
+    ).toEqual([]);
+  });
+
+  it('cli format - counts are pluralised and grouped the same way everywhere', () => {
+    expect(plural(1, 'instrument')).toBe('1 instrument');
+    expect(plural(27000, 'instrument')).toBe('27,000 instruments');
+    expect(plural(0, 'key')).toBe('0 keys');
   });
 });

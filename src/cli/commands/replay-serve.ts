@@ -13,7 +13,7 @@ import { ExitCode, exitCodeOf } from '../exit-codes.js';
 import { type CliIo, StopRequest } from '../io.js';
 import { type RecordingMetadata, RecordKind, readRecording } from '../recording.js';
 import { simCredentials } from '../sim-host.js';
-import { formatInt } from '../view.js';
+import { formatInt, plural } from '../view.js';
 import type { ReplayConfig } from './replay.js';
 
 /** How often to look for the first subscribing client. */
@@ -99,7 +99,7 @@ export async function runReplayServe(
   const speed = config.speed === 0 ? 'as fast as possible' : `x${config.speed}`;
   const lines = [
     `kiteticker replay server listening on ${url}`,
-    `  recording: ${config.file} (recorded ${metadata.createdAt ?? '?'} from ${metadata.endpoint ?? '?'}, mode ${metadata.mode ?? '?'}${metadata.instruments !== undefined ? `, ${formatInt(metadata.instruments)} instruments` : ''})`,
+    `  recording: ${config.file} (recorded ${metadata.createdAt ?? '?'} from ${metadata.endpoint ?? '?'}, mode ${metadata.mode ?? '?'}${metadata.instruments !== undefined ? `, ${plural(metadata.instruments, 'instrument')}` : ''})`,
     `  speed ${speed}, loop ${serve.loop ? 'on' : 'off'}; playback starts when a client subscribes${serve.ignoreSubscriptions ? '' : ' (clients get the packets of the tokens they subscribe)'}`,
     '  test credentials (api_key  access_token):',
     ...keys.map((k) => `    ${k.apiKey}  ${k.accessToken}`),

@@ -7,7 +7,7 @@ import { loadInstrumentsFile } from '../instruments-file.js';
 import { type CliIo, StopRequest } from '../io.js';
 import { parseInteger, parseNumber, parsePort } from '../parse.js';
 import { createSimHost } from '../sim-host.js';
-import { formatInt } from '../view.js';
+import { formatInt, plural } from '../view.js';
 
 export interface RawSimulateOptions {
   port?: string;
@@ -94,7 +94,7 @@ export async function runSimulate(config: SimulateConfig, io: CliIo): Promise<nu
   const first = host.keys[0]!;
   out(`kiteticker simulator listening on ${url}`);
   out(
-    `  universe: ${formatInt(host.simulator.instruments().length)} instruments (seed ${config.seed}), ${config.rate} tick/s per subscribed instrument${config.chaos > 0 ? `, chaos ${config.chaos} faults/s` : ''}`,
+    `  universe: ${plural(host.simulator.instruments().length, 'instrument')} (seed ${config.seed}), ${config.rate} tick/s per subscribed instrument${config.chaos > 0 ? `, chaos ${config.chaos} faults/s` : ''}`,
   );
   out('  test credentials (api_key  access_token):');
   for (const k of host.keys) out(`    ${k.apiKey}  ${k.accessToken}`);

@@ -19,14 +19,19 @@ import { OutputSink } from '../output.js';
 import { type MetricsServer, renderPrometheus, startMetricsServer } from '../prometheus.js';
 import { RecordKind } from '../recording.js';
 import { RecordingWriter } from '../recording-writer.js';
-import { pickDefaultSet, resolveInstrumentArgs, type SelectableInstrument } from '../selection.js';
+import {
+  pickDefaultSet,
+  resolveInstrumentArgs,
+  type SelectableInstrument,
+  selectionNotes,
+} from '../selection.js';
 import { StreamSession } from '../session.js';
 import { createSimHost, type SimHost } from '../sim-host.js';
 import type { CliStatsSnapshot } from '../snapshot.js';
 import { RateTracker } from '../snapshot.js';
 import type { StreamConfig } from '../stream-config.js';
 import { renderSummary } from '../summary.js';
-import { type QuoteRow, renderView } from '../view.js';
+import { plural, type QuoteRow, renderView } from '../view.js';
 
 /** Used against the real endpoint when no instrument is named and no instruments file is given. */
 export const WELL_KNOWN_TOKENS: readonly number[] = [
@@ -93,6 +98,18 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
       : universe
         ? pickDefaultSet(universe, config.instrumentsCount)
         : WELL_KNOWN_TOKENS.slice(0, config.instrumentsCount);
+  const notes = selectionNotes(tokens, {
+    named: config.instrumentSpecs.length > 0,
+    requestedCount: config.instrumentsCount,
+    index,
+    source:
+      config.instrumentsFile !== undefined
+        ? { kind: 'file', path: config.instrumentsFile }
+        : sim
+          ? { kind: 'simulator' }
+          : { kind: 'well-known' },
+  });
+  for (const line of notes) say(`kiteticker: ${line}`);
 
   const stop = new StopRequest();
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -265,6 +282,8 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
         const extra = [
           metricsLine,
           writer ? `recording to ${writer.path}: ${writer.records} frames` : undefined,
+          // The view clears the screen, so the start-up notes said on stderr stay visible here.
+          ...notes,
           notice,
         ]
           .filter((x) => x !== undefined)
@@ -284,7 +303,7 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
       view.start();
     } else {
       say(
-        `kiteticker: ${endpoint}, ${keys.length} key${keys.length === 1 ? '' : 's'}, ${tokens.length} instruments, mode ${config.mode}`,
+        `kiteticker: ${endpoint}, ${plural(keys.length, 'key')}, ${plural(tokens.length, 'instrument')}, mode ${config.mode}`,
       );
       if (metricsLine) say(`kiteticker: ${metricsLine}`);
       if (writer) say(`kiteticker: recording to ${writer.path}`);
