@@ -13,6 +13,8 @@ export interface ApiKeyCredential {
   id: string;
   apiKey: string;
   accessToken: string;
+  /** Where its access token was given (a variable or a keys-file entry), to say where to put a new one. */
+  tokenFrom?: string;
 }
 
 export type CredentialSource = 'keys-file' | 'env-numbered' | 'env-single' | 'none';
@@ -39,7 +41,12 @@ export function loadCredentials(env: NodeJS.ProcessEnv, keysFile?: string): Load
     if (accessToken === undefined) {
       throw new UsageError(`KITE_API_KEY_${n} is set but KITE_ACCESS_TOKEN_${n} is not`);
     }
-    numbered.push({ id: nonEmpty(env[`KITE_API_KEY_ID_${n}`]) ?? `key${n}`, apiKey, accessToken });
+    numbered.push({
+      id: nonEmpty(env[`KITE_API_KEY_ID_${n}`]) ?? `key${n}`,
+      apiKey,
+      accessToken,
+      tokenFrom: `KITE_ACCESS_TOKEN_${n}`,
+    });
   }
   if (numbered.length > 0) {
     assertUniqueIds(numbered, 'environment');
@@ -49,7 +56,10 @@ export function loadCredentials(env: NodeJS.ProcessEnv, keysFile?: string): Load
   const apiKey = nonEmpty(env.KITE_API_KEY);
   const accessToken = nonEmpty(env.KITE_ACCESS_TOKEN);
   if (apiKey !== undefined && accessToken !== undefined) {
-    return { source: 'env-single', keys: [{ id: 'main', apiKey, accessToken }] };
+    return {
+      source: 'env-single',
+      keys: [{ id: 'main', apiKey, accessToken, tokenFrom: 'KITE_ACCESS_TOKEN' }],
+    };
   }
   if (apiKey !== undefined) throw new UsageError('KITE_API_KEY is set but KITE_ACCESS_TOKEN is not');
   if (accessToken !== undefined) throw new UsageError('KITE_ACCESS_TOKEN is set but KITE_API_KEY is not');
@@ -77,7 +87,7 @@ export function parseKeysFile(text: string, fileName: string): ApiKeyCredential[
     if (apiKey === undefined) throw new UsageError(`${fileName}: entry ${i} has no apiKey`);
     if (accessToken === undefined) throw new UsageError(`${fileName}: entry ${i} has no accessToken`);
     const id = stringField(e.id) ?? `key${i + 1}`;
-    return { id, apiKey, accessToken };
+    return { id, apiKey, accessToken, tokenFrom: `the accessToken of ${JSON.stringify(id)} in ${fileName}` };
   });
   assertUniqueIds(keys, fileName);
   return keys;

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { KiteSimulator } from '../../src/simulator/index.js';
 import { killAll, parseLines, runCli } from './cli-helpers.js';
 
 let dir: string;
@@ -103,5 +104,62 @@ describe('cli first hour', () => {
     expect(capped.stderr).toMatch(
       /^kiteticker: note: -n 10: only 2 instruments are available in .*two\.csv; streaming 2$/m,
     );
+  }, 30_000);
+});
+
+describe('cli with real-looking keys', () => {
+  const API_KEY = 'apikey_q8w7e6r5';
+  const TOKEN = 'tok_GOOD_1c2d3e4f';
+  let sim: KiteSimulator;
+  beforeAll(async () => {
+    sim = new KiteSimulator({ credentials: { [API_KEY]: TOKEN }, universeSize: 2000 });
+    await sim.start({ port: 0 });
+  });
+  afterAll(async () => {
+    await sim.stop();
+  });
+
+  it('cli stream - a refused token says what to do on the command line (new token, where it goes), once', async () => {
+    const keysFile = join(dir, 'keys.json');
+    await writeFile(
+      keysFile,
+      JSON.stringify([{ id: 'primary', apiKey: API_KEY, accessToken: 'tok_STALE_9a8b' }]),
+    );
+    const { code, stderr } = await runCli([
+      'stream',
+      '--keys-file',
+      keysFile,
+      '--url',
+      sim.url,
+      '256265',
+      '-d',
+      '5',
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      `kiteticker: primary: Kite refused the access token (HTTP 403): it is invalid or has expired (Kite access tokens expire every morning). Log in again to get a new one and put it in the accessToken of "primary" in ${keysFile}, then run the command again`,
+    );
+    expect(stderr).toMatch(/^kiteticker: error: stopping: Kite refused the access token \(see above\)$/m);
+    expect(stderr).not.toMatch(/updateAccessToken/);
+    expect(stderr).not.toContain('tok_STALE_9a8b');
+
+    const single = await runCli(['stream', '--url', sim.url, '256265', '-d', '5'], {
+      KITE_API_KEY: API_KEY,
+      KITE_ACCESS_TOKEN: 'tok_STALE_9a8b',
+    });
+    expect(single.code).toBe(1);
+    expect(single.stderr).toMatch(/put it in KITE_ACCESS_TOKEN, then run the command again/);
+  }, 30_000);
+
+  it('cli stream - -v logs name each key by its id, not by its apiKey', async () => {
+    const { code, stderr } = await runCli(
+      ['stream', '--url', sim.url, '256265', '-d', '2', '-v', '-f', 'none'],
+      { KITE_API_KEY_1: API_KEY, KITE_ACCESS_TOKEN_1: TOKEN, KITE_API_KEY_ID_1: 'alpha' },
+    );
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/debug kite ticker: connecting \{"apiKeyId":"alpha"/);
+    expect(stderr).toMatch(/info ticker manager started \{"apiKeyId":"alpha"/);
+    expect(stderr).not.toContain(API_KEY);
+    expect(stderr).not.toContain(TOKEN);
   }, 30_000);
 });

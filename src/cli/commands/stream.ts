@@ -8,6 +8,7 @@ import { ErrorCode, KiteTickerError, redact } from '../../errors.js';
 import { InstrumentIndex } from '../../instruments/index.js';
 import { silentLogger } from '../../logger.js';
 import type { OrderUpdate, Tick } from '../../protocol/types.js';
+import { authFailureHint, isAuthFailure } from '../auth-hint.js';
 import { createStderrLogger } from '../cli-logger.js';
 import { type ApiKeyCredential, secretsOf } from '../credentials.js';
 import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
@@ -59,7 +60,13 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
   const say = (line: string): void => {
     io.stderr.write(`${redact(line, secrets)}\n`);
   };
-  const logger = config.verbose ? createStderrLogger((l) => io.stderr.write(l), secrets) : silentLogger;
+  const logger = config.verbose
+    ? createStderrLogger(
+        (l) => io.stderr.write(l),
+        secrets,
+        () => keys,
+      )
+    : silentLogger;
   let startedAt = Date.now();
 
   // 1. Instruments: everything the user named is checked before any socket opens.
@@ -123,6 +130,8 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
   let exitCode: number = ExitCode.Ok;
   let notice: string | undefined;
   const rates = new RateTracker();
+  /** Key ids whose refused token was already explained (once per key, not once per socket). */
+  const authReported = new Set<string>();
 
   const removeSignals = io.onStopSignal((signal) => stop.signal(signal));
   io.stdout.on('error', () => stop.request('output closed'));
@@ -240,10 +249,10 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     manager.on('status', (event: StatusEvent, apiKeyId: string, connectionIndex: number) => {
       if (event.status === 'auth_failed') {
         // The 'error' event already says so on stderr; the view has no stderr, so it gets a notice.
-        if (view)
-          report(
-            `${apiKeyId} #${connectionIndex}: authentication refused (HTTP ${event.httpStatus}); check the access token`,
-          );
+        if (view && !authReported.has(apiKeyId)) {
+          authReported.add(apiKeyId);
+          report(authFailureHint(apiKeyId, event.httpStatus, keys));
+        }
       } else if (event.status === 'reconnecting' && config.verbose) {
         report(`${apiKeyId} #${connectionIndex}: reconnecting (attempt ${event.attempt}): ${event.reason}`);
       }
@@ -251,9 +260,14 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     manager.on('serverError', (message: string, apiKeyId: string) =>
       report(`${apiKeyId}: server error: ${message}`),
     );
-    manager.on('error', (error: Error, apiKeyId: string | undefined) =>
-      report(`${apiKeyId ?? 'manager'}: ${error.message}`),
-    );
+    manager.on('error', (error: Error, apiKeyId: string | undefined) => {
+      if (!isAuthFailure(error)) report(`${apiKeyId ?? 'manager'}: ${error.message}`);
+      else if (!authReported.has(apiKeyId ?? '')) {
+        // The library's text tells a programmer to call updateAccessToken(); a CLI user needs a new token.
+        authReported.add(apiKeyId ?? '');
+        report(authFailureHint(apiKeyId, (error as { status?: number }).status, keys));
+      }
+    });
 
     if (config.nats !== undefined) {
       // Imported on demand: the NATS client is an optional peer dependency.
@@ -332,7 +346,19 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     stop.request('error');
     view?.stop();
     view = undefined;
-    say(`kiteticker: error: ${(error as Error).message}`);
+    if (isAuthFailure(error)) {
+      say(
+        `kiteticker: error: ${
+          authReported.size > 0
+            ? 'stopping: Kite refused the access token (see above)'
+            : authFailureHint(
+                keys.length === 1 ? keys[0]!.id : undefined,
+                (error as { status?: number }).status,
+                keys,
+              )
+        }`,
+      );
+    } else say(`kiteticker: error: ${(error as Error).message}`);
   } finally {
     if (session) finalSnapshot = session.snapshot();
     view?.stop();
