@@ -1,6 +1,6 @@
 /** What a newcomer hits in the first hour with the CLI, each as a run of the real command. */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -161,5 +161,32 @@ describe('cli with real-looking keys', () => {
     expect(stderr).toMatch(/info ticker manager started \{"apiKeyId":"alpha"/);
     expect(stderr).not.toContain(API_KEY);
     expect(stderr).not.toContain(TOKEN);
+  }, 30_000);
+});
+
+describe('cli start-up', () => {
+  it('cli stream - a stalled handshake says what it waits for, and every count of connections agrees', async () => {
+    // Accepts TCP connections and never answers the WebSocket upgrade.
+    const sockets: Socket[] = [];
+    const stalled: Server = createServer((socket) => {
+      sockets.push(socket);
+    });
+    await new Promise<void>((r) => stalled.listen(0, '127.0.0.1', r));
+    const port = (stalled.address() as { port: number }).port;
+    try {
+      const { code, stderr } = await runCli(
+        ['stream', '--url', `ws://127.0.0.1:${port}`, '256265', '-d', '4', '-f', 'none'],
+        { KITE_API_KEY: 'api_key_x', KITE_ACCESS_TOKEN: 'token_value_x' },
+      );
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/^kiteticker: waiting for 1 of 1 connection \(3s\): main #0 connecting$/m);
+      expect(stderr).toMatch(
+        /^kiteticker: error: --duration ran out while connecting \(0 of 1 connection up\)$/m,
+      );
+      expect(stderr).toMatch(/^ {2}instruments {2}0 on 1 key, 1 connection$/m);
+    } finally {
+      for (const s of sockets) s.destroy();
+      stalled.close();
+    }
   }, 30_000);
 });

@@ -7,7 +7,7 @@ import { loadInstrumentsFile } from '../instruments-file.js';
 import { type CliIo, StopRequest } from '../io.js';
 import { parseInteger, parseNumber, parsePort } from '../parse.js';
 import { createSimHost } from '../sim-host.js';
-import { formatInt, plural } from '../view.js';
+import { plural } from '../view.js';
 
 export interface RawSimulateOptions {
   port?: string;

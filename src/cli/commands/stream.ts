@@ -30,6 +30,7 @@ import { StreamSession } from '../session.js';
 import { createSimHost, type SimHost } from '../sim-host.js';
 import type { CliStatsSnapshot } from '../snapshot.js';
 import { RateTracker } from '../snapshot.js';
+import { STARTUP_REPORT_INTERVAL_MS, startupState, waitingLine } from '../startup-progress.js';
 import type { StreamConfig } from '../stream-config.js';
 import { renderSummary } from '../summary.js';
 import { plural, type QuoteRow, renderView } from '../view.js';
@@ -331,12 +332,24 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
       () => undefined,
       (error: unknown) => error,
     );
-    const startError = await Promise.race([started, stop.promise.then(() => undefined)]);
+    // A stalled handshake must not look like a hang: say what start-up waits for, every few seconds
+    // (the view shows it in its table already).
+    const s = session;
+    const waiting =
+      config.format === 'view'
+        ? undefined
+        : setInterval(() => {
+            if (s.progress === undefined || stop.requested) return;
+            say(`kiteticker: ${waitingLine(s.snapshot(), Date.now() - startedAt, s.progress.phase)}`);
+          }, STARTUP_REPORT_INTERVAL_MS);
+    const startError = await Promise.race([started, stop.promise.then(() => undefined)]).finally(() =>
+      clearInterval(waiting),
+    );
     if (startError !== undefined) throw startError;
     if (stop.reason === 'duration' && session.progress !== undefined) {
       throw new KiteTickerError(
         ErrorCode.ConnectTimeout,
-        `--duration ran out while ${session.progress.phase} (${session.progress.done}/${session.progress.total})`,
+        `--duration ran out while ${startupState(session.snapshot(), session.progress.phase)}`,
       );
     }
     if (!stop.requested && config.format !== 'view') say('kiteticker: streaming; Ctrl-C to stop');
