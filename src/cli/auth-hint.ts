@@ -4,20 +4,20 @@
  * token in the variable or file it came from.
  */
 import { ErrorCode, KiteTickerError } from '../errors.js';
-import type { ApiKeyCredential } from './credentials.js';
 
 export function isAuthFailure(error: unknown): boolean {
   return error instanceof KiteTickerError && error.code === ErrorCode.AuthFailed;
 }
 
-/** One line (without the "kiteticker: " prefix) naming the key by its id, never its token. */
+/**
+ * One line (without the "kiteticker: " prefix) naming the key by its id, never its token.
+ * @param tokenSource where that key's token was given (see tokenSourceOf)
+ */
 export function authFailureHint(
   apiKeyId: string | undefined,
   httpStatus: number | undefined,
-  keys: readonly ApiKeyCredential[],
+  tokenSource: string,
 ): string {
-  const key = keys.find((k) => k.id === apiKeyId);
-  const where = key?.tokenFrom ?? 'KITE_ACCESS_TOKEN (or --keys-file)';
   const status = httpStatus === undefined ? '' : ` (HTTP ${httpStatus})`;
-  return `${apiKeyId ?? 'a key'}: Kite refused the access token${status}: it is invalid or has expired (Kite access tokens expire every morning). Log in again to get a new one and put it in ${where}, then run the command again`;
+  return `${apiKeyId ?? 'a key'}: Kite refused the access token${status}: it is invalid or has expired (Kite access tokens expire every morning). Log in again to get a new one and put it in ${tokenSource}, then run the command again`;
 }

@@ -13,8 +13,6 @@ export interface ApiKeyCredential {
   id: string;
   apiKey: string;
   accessToken: string;
-  /** Where its access token was given (a variable or a keys-file entry), to say where to put a new one. */
-  tokenFrom?: string;
 }
 
 export type CredentialSource = 'keys-file' | 'env-numbered' | 'env-single' | 'none';
@@ -22,6 +20,8 @@ export type CredentialSource = 'keys-file' | 'env-numbered' | 'env-single' | 'no
 export interface LoadedCredentials {
   source: CredentialSource;
   keys: ApiKeyCredential[];
+  /** The keys file, when `source` is 'keys-file'. */
+  file?: string;
 }
 
 /** Highest N scanned for `KITE_API_KEY_N`; gaps are allowed (1, 2, 4). */
@@ -29,7 +29,7 @@ const MAX_NUMBERED_KEYS = 99;
 
 /** Reads credentials from a keys file (when given) or the environment. */
 export function loadCredentials(env: NodeJS.ProcessEnv, keysFile?: string): LoadedCredentials {
-  if (keysFile !== undefined) return { source: 'keys-file', keys: readKeysFile(keysFile) };
+  if (keysFile !== undefined) return { source: 'keys-file', keys: readKeysFile(keysFile), file: keysFile };
 
   const numbered: ApiKeyCredential[] = [];
   for (let n = 1; n <= MAX_NUMBERED_KEYS; n++) {
@@ -41,12 +41,7 @@ export function loadCredentials(env: NodeJS.ProcessEnv, keysFile?: string): Load
     if (accessToken === undefined) {
       throw new UsageError(`KITE_API_KEY_${n} is set but KITE_ACCESS_TOKEN_${n} is not`);
     }
-    numbered.push({
-      id: nonEmpty(env[`KITE_API_KEY_ID_${n}`]) ?? `key${n}`,
-      apiKey,
-      accessToken,
-      tokenFrom: `KITE_ACCESS_TOKEN_${n}`,
-    });
+    numbered.push({ id: nonEmpty(env[`KITE_API_KEY_ID_${n}`]) ?? `key${n}`, apiKey, accessToken });
   }
   if (numbered.length > 0) {
     assertUniqueIds(numbered, 'environment');
@@ -56,10 +51,7 @@ export function loadCredentials(env: NodeJS.ProcessEnv, keysFile?: string): Load
   const apiKey = nonEmpty(env.KITE_API_KEY);
   const accessToken = nonEmpty(env.KITE_ACCESS_TOKEN);
   if (apiKey !== undefined && accessToken !== undefined) {
-    return {
-      source: 'env-single',
-      keys: [{ id: 'main', apiKey, accessToken, tokenFrom: 'KITE_ACCESS_TOKEN' }],
-    };
+    return { source: 'env-single', keys: [{ id: 'main', apiKey, accessToken }] };
   }
   if (apiKey !== undefined) throw new UsageError('KITE_API_KEY is set but KITE_ACCESS_TOKEN is not');
   if (accessToken !== undefined) throw new UsageError('KITE_ACCESS_TOKEN is set but KITE_API_KEY is not');
@@ -87,7 +79,7 @@ export function parseKeysFile(text: string, fileName: string): ApiKeyCredential[
     if (apiKey === undefined) throw new UsageError(`${fileName}: entry ${i} has no apiKey`);
     if (accessToken === undefined) throw new UsageError(`${fileName}: entry ${i} has no accessToken`);
     const id = stringField(e.id) ?? `key${i + 1}`;
-    return { id, apiKey, accessToken, tokenFrom: `the accessToken of ${JSON.stringify(id)} in ${fileName}` };
+    return { id, apiKey, accessToken };
   });
   assertUniqueIds(keys, fileName);
   return keys;
@@ -131,6 +123,24 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 function stringField(value: unknown): string | undefined {
   return typeof value === 'string' ? nonEmpty(value) : undefined;
+}
+
+/**
+ * Where the access token of key `id` was given (a variable or a keys-file entry), to tell the user
+ * where a new one goes. Names only, never the value.
+ */
+export function tokenSourceOf(id: string, credentials: LoadedCredentials, env: NodeJS.ProcessEnv): string {
+  const key = credentials.keys.find((k) => k.id === id);
+  if (credentials.source === 'keys-file' && credentials.file !== undefined && key) {
+    return `the accessToken of ${JSON.stringify(id)} in ${credentials.file}`;
+  }
+  if (credentials.source === 'env-single') return 'KITE_ACCESS_TOKEN';
+  if (credentials.source === 'env-numbered' && key) {
+    for (let n = 1; n <= MAX_NUMBERED_KEYS; n++) {
+      if (nonEmpty(env[`KITE_API_KEY_${n}`]) === key.apiKey) return `KITE_ACCESS_TOKEN_${n}`;
+    }
+  }
+  return 'KITE_ACCESS_TOKEN (or --keys-file)';
 }
 
 /** Every secret a message might contain, for `redact`. */

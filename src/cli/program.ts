@@ -3,6 +3,7 @@
  * (0 ok, 1 runtime failure, 2 usage error). `runCli` never exits the process; main.ts does.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { redact } from '../errors.js';
 import { type RawReplayOptions, resolveReplayConfig, runReplay } from './commands/replay.js';
@@ -22,6 +23,19 @@ function version(): string {
     return pkg.version ?? '0.0.0';
   } catch {
     return '0.0.0';
+  }
+}
+
+/**
+ * Where the full CLI reference is: the package ships docs/ (package.json `files`), so the help names
+ * that file by its absolute path, which works from any directory; nothing when it is not there.
+ */
+function docsLine(): string {
+  try {
+    const path = fileURLToPath(new URL('../../docs/cli.md', import.meta.url));
+    return existsSync(path) ? `\nFull reference: ${path}` : '';
+  } catch {
+    return '';
   }
 }
 
@@ -102,7 +116,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(
       'after',
-      '\nExit codes: 0 success, 1 runtime failure (connection, authentication, I/O), 2 usage error.\nNo credentials in the environment: `stream` and `record` use a built-in simulator.\nDocs: docs/cli.md',
+      `\nExit codes: 0 success, 1 runtime failure (connection, authentication, I/O), 2 usage error.\nNo credentials in the environment: \`stream\` and \`record\` use a built-in simulator.${docsLine()}`,
     );
 
   addStreamOptions(

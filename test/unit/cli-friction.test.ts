@@ -1,10 +1,13 @@
 /** First-hour details of the CLI that need no process: messages, prefixes, numbers. */
+import { existsSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { loadCredentials, parseKeysFile } from '../../src/cli/credentials.js';
+import { loadCredentials, parseKeysFile, tokenSourceOf } from '../../src/cli/credentials.js';
 import { ExitCode, exitCodeOf } from '../../src/cli/exit-codes.js';
 import { runCli } from '../../src/cli/program.js';
 import { selectionNotes } from '../../src/cli/selection.js';
+import { renderSummary } from '../../src/cli/summary.js';
 import { plural } from '../../src/cli/view.js';
 import { DuplicateApiKeyError, ErrorCode, KiteTickerError } from '../../src/errors.js';
 import { InstrumentIndex } from '../../src/instruments/index.js';
@@ -180,5 +183,55 @@ describe('cli selection notes', () => {
     expect(plural(1, 'instrument')).toBe('1 instrument');
     expect(plural(27000, 'instrument')).toBe('27,000 instruments');
     expect(plural(0, 'key')).toBe('0 keys');
+  });
+});
+
+describe('cli wording', () => {
+  it('cli help - names the full reference by a path that works from any directory, not a relative one', async () => {
+    const t = io();
+    expect(await runCli(['--help'], t.io)).toBe(0);
+    expect(t.out()).not.toMatch(/Docs: docs\/cli\.md/);
+    const m = /^Full reference: (.+)$/m.exec(t.out());
+    expect(m).not.toBeNull();
+    expect(isAbsolute(m![1]!)).toBe(true);
+    expect(m![1]!.endsWith('cli.md')).toBe(true);
+    expect(existsSync(m![1]!)).toBe(true);
+  });
+
+  it('cli summary - a replay summary says once that its times are recorded time', () => {
+    const text = renderSummary({ at: 0, uptimeMs: 3000, apiKeys: [] }, 3000, {
+      title: 'kiteticker replay summary',
+      reason: 'end of recording',
+      clock: 'recorded',
+    });
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('kiteticker replay summary (stopped: end of recording)');
+    expect(lines[1]).toBe('  duration     3.0s of recorded time');
+    expect(renderSummary({ at: 0, uptimeMs: 1, apiKeys: [] }, 3000).split('\n')[1]).toBe(
+      '  duration     3.0s',
+    );
+  });
+});
+
+describe('cli refused token', () => {
+  it('cli credentials - a refused key is told where its token came from (variable or file entry), never the token', () => {
+    const env = {
+      KITE_API_KEY_1: 'k1',
+      KITE_ACCESS_TOKEN_1: 'secret1',
+      KITE_API_KEY_4: 'k4',
+      KITE_ACCESS_TOKEN_4: 'secret4',
+      KITE_API_KEY_ID_4: 'backup',
+    };
+    const numbered = loadCredentials(env);
+    expect(tokenSourceOf('backup', numbered, env)).toBe('KITE_ACCESS_TOKEN_4');
+    expect(tokenSourceOf('key1', numbered, env)).toBe('KITE_ACCESS_TOKEN_1');
+    const single = loadCredentials({ KITE_API_KEY: 'k', KITE_ACCESS_TOKEN: 'secret' });
+    expect(tokenSourceOf('main', single, {})).toBe('KITE_ACCESS_TOKEN');
+    const file = {
+      source: 'keys-file' as const,
+      file: 'keys.json',
+      keys: parseKeysFile('[{"id":"p","apiKey":"a","accessToken":"secret"}]', 'keys.json'),
+    };
+    expect(tokenSourceOf('p', file, {})).toBe('the accessToken of "p" in keys.json');
   });
 });

@@ -274,7 +274,8 @@ export async function runReplay(config: ReplayConfig, io: CliIo): Promise<number
       renderSummary(snapshot, Math.max(1, snapshot.uptimeMs), {
         outputDrops: output?.droppedBatches ?? 0,
         reason: stop.reason ?? 'end of recording',
-        title: 'kiteticker replay summary (recorded time)',
+        title: 'kiteticker replay summary',
+        clock: 'recorded',
       }),
     );
     if (stats.protocolErrors > 0) say(`  bad packets  ${stats.protocolErrors}`);

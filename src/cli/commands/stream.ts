@@ -10,7 +10,7 @@ import { silentLogger } from '../../logger.js';
 import type { OrderUpdate, Tick } from '../../protocol/types.js';
 import { authFailureHint, isAuthFailure } from '../auth-hint.js';
 import { createStderrLogger } from '../cli-logger.js';
-import { type ApiKeyCredential, secretsOf } from '../credentials.js';
+import { type ApiKeyCredential, secretsOf, tokenSourceOf } from '../credentials.js';
 import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
 import { loadInstrumentsFile } from '../instruments-file.js';
 import { type CliIo, STOP_FLUSH_MS, StopRequest } from '../io.js';
@@ -133,6 +133,7 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
   const rates = new RateTracker();
   /** Key ids whose refused token was already explained (once per key, not once per socket). */
   const authReported = new Set<string>();
+  const tokenSource = (id: string): string => tokenSourceOf(id, config.credentials, io.env);
 
   const removeSignals = io.onStopSignal((signal) => stop.signal(signal));
   io.stdout.on('error', () => stop.request('output closed'));
@@ -252,7 +253,7 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
         // The 'error' event already says so on stderr; the view has no stderr, so it gets a notice.
         if (view && !authReported.has(apiKeyId)) {
           authReported.add(apiKeyId);
-          report(authFailureHint(apiKeyId, event.httpStatus, keys));
+          report(authFailureHint(apiKeyId, event.httpStatus, tokenSource(apiKeyId)));
         }
       } else if (event.status === 'reconnecting' && config.verbose) {
         report(`${apiKeyId} #${connectionIndex}: reconnecting (attempt ${event.attempt}): ${event.reason}`);
@@ -266,7 +267,7 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
       else if (!authReported.has(apiKeyId ?? '')) {
         // The library's text tells a programmer to call updateAccessToken(); a CLI user needs a new token.
         authReported.add(apiKeyId ?? '');
-        report(authFailureHint(apiKeyId, (error as { status?: number }).status, keys));
+        report(authFailureHint(apiKeyId, (error as { status?: number }).status, tokenSource(apiKeyId ?? '')));
       }
     });
 
@@ -367,7 +368,7 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
             : authFailureHint(
                 keys.length === 1 ? keys[0]!.id : undefined,
                 (error as { status?: number }).status,
-                keys,
+                keys.length === 1 ? tokenSource(keys[0]!.id) : 'KITE_ACCESS_TOKEN (or --keys-file)',
               )
         }`,
       );
