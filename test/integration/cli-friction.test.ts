@@ -1,11 +1,12 @@
 /** What a newcomer hits in the first hour with the CLI, each as a run of the real command. */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KiteSimulator } from '../../src/simulator/index.js';
-import { killAll, parseLines, runCli } from './cli-helpers.js';
+import { killAll, parseLines, ROOT, runCli } from './cli-helpers.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -188,5 +189,40 @@ describe('cli start-up', () => {
       for (const s of sockets) s.destroy();
       stalled.close();
     }
+  }, 30_000);
+});
+
+describe('examples', () => {
+  it('examples - import the package by its name (an exported entry point), never ../src', async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+      exports: Record<string, unknown>;
+    };
+    const exported = new Set(Object.keys(pkg.exports).map((k) => k.replace(/^\./, 'kiteticker-manager')));
+    const files = (await readdir(join(ROOT, 'examples'))).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const text = await readFile(join(ROOT, 'examples', file), 'utf8');
+      const specifiers = [...text.matchAll(/^import [^;]*? from '([^']+)';$/gm)].map((m) => m[1]!);
+      expect(specifiers.length, file).toBeGreaterThan(0);
+      for (const spec of specifiers) expect(exported, `${file}: ${spec}`).toContain(spec);
+    }
+  });
+
+  it('examples - quickstart runs from a checkout with npx tsx and prints ticks', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/quickstart.ts'], { cwd: ROOT });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    clearTimeout(timer);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^main 0 (256265|408065|738561) \d/m);
   }, 30_000);
 });
