@@ -102,6 +102,22 @@ export function packParts(parts: readonly string[], columns: number): string[] {
   return out;
 }
 
+/** Word-wraps `text` to `columns`, at most `maxLines` lines (the last one cut). */
+export function wrapWords(text: string, columns: number, maxLines: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line === '') line = word;
+    else if (line.length + 1 + word.length <= columns) line += ` ${word}`;
+    else {
+      out.push(line);
+      line = word;
+    }
+  }
+  if (line !== '') out.push(line);
+  return out.length > maxLines ? out.slice(0, maxLines) : out;
+}
+
 function progressBar(p: ViewProgress, width: number): string {
   const total = Math.max(1, p.total);
   const ratio = Math.min(1, Math.max(0, p.done / total));
@@ -129,7 +145,8 @@ export function renderView(state: ViewState, size: ViewSize): string[] {
       size.columns,
     ),
   );
-  if (state.notice) lines.push(state.notice);
+  // Notices (a refused token and what to do about it) are wrapped, not cut, up to 3 lines.
+  if (state.notice) lines.push(...wrapWords(state.notice, size.columns, 3));
   if (state.progress) lines.push(progressBar(state.progress, 30));
   lines.push('');
 

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LiveView } from '../../src/cli/live-view.js';
 import { type CliStatsSnapshot, RateTracker } from '../../src/cli/snapshot.js';
-import { type QuoteRow, renderView, toAnsiFrame, type ViewSize } from '../../src/cli/view.js';
+import { type QuoteRow, renderView, toAnsiFrame, type ViewSize, wrapWords } from '../../src/cli/view.js';
 
 /** 3 keys x 3 connections, like the built-in simulator at 27,000 instruments. */
 function snapshot(): CliStatsSnapshot {
@@ -118,5 +118,16 @@ describe('cli view size', () => {
     const after = frames.length;
     out.emit('resize');
     expect(frames.length).toBe(after);
+  });
+
+  it('cli view - a long notice is wrapped at word boundaries (3 lines at most), not cut', () => {
+    const notice =
+      'main: Kite refused the access token (HTTP 403): it is invalid or has expired (Kite access tokens expire every morning). Log in again to get a new one and put it in KITE_ACCESS_TOKEN, then run the command again';
+    const lines = render({ columns: 80, rows: 24 }, notice);
+    expect(lines.length).toBeLessThanOrEqual(24);
+    const text = lines.join(' ');
+    expect(text).toContain('Log in again to get a new one and put it in KITE_ACCESS_TOKEN');
+    expect(wrapWords('a bb ccc dddd', 6, 3)).toEqual(['a bb', 'ccc', 'dddd']);
+    expect(wrapWords('a bb ccc dddd', 6, 2)).toEqual(['a bb', 'ccc']);
   });
 });
