@@ -72,13 +72,21 @@ export class OutputSink {
       const finish = (drained: boolean): void => {
         if (settled) return;
         settled = true;
-        this.target.off('drain', onDrain);
-        this.target.off('error', onDrain);
+        clearInterval(poll);
+        this.target.off('drain', check);
+        this.target.off('error', onError);
         resolve(drained);
       };
-      const onDrain = (): void => finish(true);
-      this.target.once('drain', onDrain);
-      this.target.once('error', onDrain);
+      const check = (): void => {
+        if (this.gone || this.target.writableLength === 0) finish(true);
+      };
+      const onError = (): void => finish(true);
+      // 'drain' comes only after a write that went over the high-water mark; below it, nothing
+      // announces that the queue emptied, so it is also polled (which keeps the process alive
+      // until then, as the pending write does).
+      const poll = setInterval(check, 20);
+      this.target.on('drain', check);
+      this.target.once('error', onError);
       until?.then(
         () => finish(this.target.writableLength === 0),
         () => finish(this.target.writableLength === 0),

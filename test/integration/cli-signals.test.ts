@@ -28,6 +28,8 @@ afterAll(async () => {
 
 interface StuckRun {
   child: ChildProcess;
+  /** Resolves once the child has written its first output. */
+  firstOutput: Promise<void>;
   stderr: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 }
@@ -41,8 +43,14 @@ function startWithStuckReader(args: string[]): StuckRun {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
-  // No 'data' listener and paused: once the pipe's buffer is full, the child's writes queue up.
-  child.stdout!.pause();
+  // The first chunk is read (the child is running and has its signal handlers), then no more:
+  // once the pipe's buffer is full, the child's writes queue up.
+  const firstOutput = new Promise<void>((resolve) => {
+    child.stdout!.once('data', () => {
+      child.stdout!.pause();
+      resolve();
+    });
+  });
   let err = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => {
@@ -53,7 +61,7 @@ function startWithStuckReader(args: string[]): StuckRun {
       child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() }));
     },
   );
-  return { child, stderr: () => err, exited };
+  return { child, firstOutput, stderr: () => err, exited };
 }
 
 async function waitForStderr(run: StuckRun, pattern: RegExp, ms = 15_000): Promise<void> {
@@ -73,6 +81,7 @@ describe('cli signals', () => {
   it('cli signals - one SIGTERM ends stream within 2 s when the stdout reader never reads', async () => {
     const run = startWithStuckReader(['stream', '--format', 'ndjson', '-n', '3000', '--rate', '20']);
     await waitForStderr(run, /streaming; Ctrl-C to stop/);
+    await run.firstOutput;
     await waitForStuckOutput();
     const sentAt = Date.now();
     run.child.kill('SIGTERM');
@@ -100,6 +109,7 @@ describe('cli signals', () => {
       '20',
     ]);
     await waitForStderr(run, /streaming; Ctrl-C to stop/);
+    await run.firstOutput;
     await waitForStuckOutput();
     const sentAt = Date.now();
     run.child.kill('SIGTERM');
@@ -137,7 +147,8 @@ describe('cli signals', () => {
     ]);
     expect((await rec.exited).code).toBe(0);
     const run = startWithStuckReader(['replay', file, '--format', 'ndjson']);
-    await waitForStuckOutput(2000);
+    await run.firstOutput;
+    await waitForStuckOutput(1500);
     const sentAt = Date.now();
     run.child.kill('SIGINT');
     const result = await Promise.race([
