@@ -36,11 +36,12 @@ const code = await runCli(process.argv.slice(2), {
         if (process.stdout.isTTY) process.stdout.write('\x1b[?25h\n');
         process.exit(130);
       }
+      // A stop by signal exits 0 (the documented code), the backstop included.
       setTimeout(() => {
         process.stderr.write(
           `kiteticker: still stopping ${STOP_DEADLINE_MS / 1000} s after ${signal}; exiting\n`,
         );
-        process.exit(1);
+        process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
       }, STOP_DEADLINE_MS).unref();
       handler(signal);
     };
