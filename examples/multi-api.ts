@@ -6,8 +6,8 @@
  * Three keys share 450 instruments round-robin, a unified channel reads every key's ticks, then one
  * key's token is revoked: its instruments fail over to the others, and a token rotation brings it back.
  */
-import { DistributionStrategy, Mode, MultiApiKiteTickerManager } from '../src/index.js';
-import { KiteSimulator } from '../src/simulator/index.js';
+import { DistributionStrategy, Mode, MultiApiKiteTickerManager } from 'kiteticker-manager';
+import { KiteSimulator } from 'kiteticker-manager/simulator';
 
 const sim = new KiteSimulator({
   credentials: { api_key_1: 'access_token_1', api_key_2: 'access_token_2', api_key_3: 'access_token_3' },

@@ -3,8 +3,8 @@
  *   npx tsx examples/quickstart.ts
  * With real credentials, drop the simulator and the `.url(...)` line.
  */
-import { Mode, MultiApiKiteTickerManager } from '../src/index.js';
-import { KiteSimulator } from '../src/simulator/index.js';
+import { Mode, MultiApiKiteTickerManager } from 'kiteticker-manager';
+import { KiteSimulator } from 'kiteticker-manager/simulator';
 
 const sim = new KiteSimulator({ credentials: { my_api_key: 'my_access_token' }, universeSize: 2000 });
 await sim.start({ port: 0 });

@@ -13,7 +13,7 @@ export const ErrorCode = {
   Capacity: 'ERR_CAPACITY',
   /** An API key id that the manager does not know. */
   ApiKeyNotFound: 'ERR_API_KEY_NOT_FOUND',
-  /** An API key id added twice to a builder. */
+  /** An API key id added twice to a builder, or one apiKey under two ids. */
   DuplicateApiKey: 'ERR_DUPLICATE_API_KEY',
   /** `subscribeSymbols` under the Manual distribution strategy. */
   ManualDistribution: 'ERR_MANUAL_DISTRIBUTION',
@@ -91,6 +91,26 @@ export class ApiKeyNotFoundError extends KiteTickerError {
     super(ErrorCode.ApiKeyNotFound, `API key not found: ${JSON.stringify(apiKeyId)}`);
     this.name = 'ApiKeyNotFoundError';
     this.apiKeyId = apiKeyId;
+  }
+}
+
+/**
+ * Two entries (ids) with the same `apiKey`. Kite allows 3 sockets per API key, not per entry: two
+ * pools for one key would together exceed it and fail later with a misleading connect timeout.
+ * Names the ids only; the apiKey is not repeated and the access tokens never are.
+ */
+export class DuplicateApiKeyError extends KiteTickerError {
+  /** The id that came first and the one that repeats its apiKey. */
+  readonly firstId: string;
+  readonly duplicateId: string;
+  constructor(firstId: string, duplicateId: string, where = '') {
+    super(
+      ErrorCode.DuplicateApiKey,
+      `${where}API key ids ${JSON.stringify(firstId)} and ${JSON.stringify(duplicateId)} have the same apiKey: Kite allows 3 connections per API key (not per id), so give each apiKey once`,
+    );
+    this.name = 'DuplicateApiKeyError';
+    this.firstId = firstId;
+    this.duplicateId = duplicateId;
   }
 }
 

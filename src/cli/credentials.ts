@@ -5,6 +5,7 @@
  * variable or file entry, never the token's value.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { DuplicateApiKeyError } from '../errors.js';
 import { UsageError } from './exit-codes.js';
 import { jsonErrorOffset, positionOf } from './json-position.js';
 
@@ -22,6 +23,8 @@ export interface LoadedCredentials {
   keys: ApiKeyCredential[];
   /** Things to tell the user on stderr (a keys file others can read). */
   warnings?: string[];
+  /** The keys file, when `source` is 'keys-file'. */
+  file?: string;
 }
 
 /** Highest N scanned for `KITE_API_KEY_N`; gaps are allowed (1, 2, 4). */
@@ -32,7 +35,7 @@ export function loadCredentials(env: NodeJS.ProcessEnv, keysFile?: string): Load
   if (keysFile !== undefined) {
     const keys = readKeysFile(keysFile);
     const warning = permissionWarning(keysFile);
-    return { source: 'keys-file', keys, ...(warning ? { warnings: [warning] } : {}) };
+    return { source: 'keys-file', keys, file: keysFile, ...(warning ? { warnings: [warning] } : {}) };
   }
 
   const numbered: ApiKeyCredential[] = [];
@@ -126,11 +129,22 @@ export function permissionWarning(
   return `warning: ${path} holds access tokens but its permissions ${octal} are too open (${who} can access it); run: chmod 600 ${path}`;
 }
 
+/**
+ * Ids must be unique, and so must apiKeys: Kite's 3 sockets are per apiKey, so one key under two ids
+ * would open two pools over its limit (see DuplicateApiKeyError). Both are usage errors (exit 2).
+ */
 function assertUniqueIds(keys: readonly ApiKeyCredential[], where: string): void {
   const seen = new Set<string>();
+  const idByApiKey = new Map<string, string>();
   for (const k of keys) {
     if (seen.has(k.id)) throw new UsageError(`${where}: API key id ${JSON.stringify(k.id)} appears twice`);
     seen.add(k.id);
+    const first = idByApiKey.get(k.apiKey);
+    if (first !== undefined) {
+      const duplicate = new DuplicateApiKeyError(first, k.id, `${where}: `);
+      throw new UsageError(duplicate.message, { cause: duplicate });
+    }
+    idByApiKey.set(k.apiKey, k.id);
   }
 }
 
@@ -141,6 +155,24 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 function stringField(value: unknown): string | undefined {
   return typeof value === 'string' ? nonEmpty(value) : undefined;
+}
+
+/**
+ * Where the access token of key `id` was given (a variable or a keys-file entry), to tell the user
+ * where a new one goes. Names only, never the value.
+ */
+export function tokenSourceOf(id: string, credentials: LoadedCredentials, env: NodeJS.ProcessEnv): string {
+  const key = credentials.keys.find((k) => k.id === id);
+  if (credentials.source === 'keys-file' && credentials.file !== undefined && key) {
+    return `the accessToken of ${JSON.stringify(id)} in ${credentials.file}`;
+  }
+  if (credentials.source === 'env-single') return 'KITE_ACCESS_TOKEN';
+  if (credentials.source === 'env-numbered' && key) {
+    for (let n = 1; n <= MAX_NUMBERED_KEYS; n++) {
+      if (nonEmpty(env[`KITE_API_KEY_${n}`]) === key.apiKey) return `KITE_ACCESS_TOKEN_${n}`;
+    }
+  }
+  return 'KITE_ACCESS_TOKEN (or --keys-file)';
 }
 
 /** Every secret a message might contain, for `redact`. */

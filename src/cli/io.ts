@@ -13,15 +13,26 @@ export interface CliIo {
   onStopSignal(handler: (signal: string) => void): () => void;
 }
 
+/**
+ * After a stop request, how long stdout's reader gets to take what is queued. Kept well under the
+ * 2 s in which SIGTERM must end the command (systemd and Kubernetes escalate to SIGKILL).
+ */
+export const STOP_FLUSH_MS = 1000;
+
 /** Stop requests from several sources (signals, --duration, a closed pipe), first one wins. */
 export class StopRequest {
   private resolveStop!: (reason: string) => void;
+  private resolveSignal!: (signal: string) => void;
   readonly promise: Promise<string>;
+  private readonly signalled: Promise<string>;
   reason: string | undefined;
 
   constructor() {
     this.promise = new Promise((resolve) => {
       this.resolveStop = resolve;
+    });
+    this.signalled = new Promise((resolve) => {
+      this.resolveSignal = resolve;
     });
   }
 
@@ -33,5 +44,28 @@ export class StopRequest {
 
   get requested(): boolean {
     return this.reason !== undefined;
+  }
+
+  /**
+   * A stop by SIGTERM/SIGINT, which may come after another stop reason (a signal while the output
+   * drains after `--duration`). A signal means "end now": see `afterSignal`.
+   */
+  signal(name: string): void {
+    this.request(name);
+    this.resolveSignal(name);
+  }
+
+  /**
+   * Resolves `ms` after the first signal (never without one). Bounds the last waits of a command,
+   * such as flushing stdout to a reader that never reads, so SIGTERM always ends it promptly, while a
+   * stop by `--duration` still waits for a slow reader. The timer does not hold the process open.
+   */
+  afterSignal(ms: number): Promise<void> {
+    return this.signalled.then(
+      () =>
+        new Promise<void>((resolve) => {
+          setTimeout(resolve, ms).unref();
+        }),
+    );
   }
 }

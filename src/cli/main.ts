@@ -16,6 +16,13 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+/**
+ * After SIGTERM/SIGINT the command must be gone within 2 s whatever its reader does (systemd and
+ * Kubernetes send SIGKILL next). The commands bound their own last waits (see STOP_FLUSH_MS); this is
+ * the backstop should something else hang.
+ */
+const STOP_DEADLINE_MS = 2000;
+
 let signals = 0;
 const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
@@ -29,6 +36,13 @@ const code = await runCli(process.argv.slice(2), {
         if (process.stdout.isTTY) process.stdout.write('\x1b[?25h\n');
         process.exit(130);
       }
+      // A stop by signal exits 0 (the documented code), the backstop included.
+      setTimeout(() => {
+        process.stderr.write(
+          `kiteticker: still stopping ${STOP_DEADLINE_MS / 1000} s after ${signal}; exiting\n`,
+        );
+        process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      }, STOP_DEADLINE_MS).unref();
       handler(signal);
     };
     process.on('SIGINT', onSignal);
@@ -40,5 +54,8 @@ const code = await runCli(process.argv.slice(2), {
   },
 });
 process.exitCode = code;
+// Output the reader did not take by the command's deadline would hold the process open for as long
+// as the reader is alive (a full pipe never drains): leave it, now.
+if (process.stdout.writableLength > 0 && !process.stdout.isTTY) process.exit(code);
 // Everything is closed by now; should a stray handle keep the loop alive, do not hang the shell.
 setTimeout(() => process.exit(code), 2000).unref();

@@ -47,24 +47,50 @@ export class OutputSink {
 
   /**
    * For sources that can wait (replay): resolves at once while under the limit, else when the
-   * target drains (or is gone). Callers that await this never drop.
+   * target drains, is gone, or `until` settles (a stop request: a reader that never reads must not
+   * hold the command forever).
    */
-  ready(): Promise<void> {
+  ready(until?: Promise<unknown>): Promise<void> {
     if (this.gone || this.target.writableLength <= this.maxBuffered) return Promise.resolve();
-    return this.flush();
+    return this.flush(until).then(() => undefined);
   }
 
-  /** Resolves once everything queued has been handed to the OS (or the target is gone). */
-  flush(): Promise<void> {
-    if (this.gone || this.target.writableLength === 0) return Promise.resolve();
+  /** Bytes queued and not yet taken by the reader. */
+  get pendingBytes(): number {
+    return this.gone ? 0 : this.target.writableLength;
+  }
+
+  /**
+   * Resolves `true` once everything queued has been handed to the OS (or the target is gone), or
+   * `false` when `until` settles first: after a stop request the command gives the reader a short
+   * deadline, then leaves what it did not read (the process exits without waiting for it).
+   */
+  flush(until?: Promise<unknown>): Promise<boolean> {
+    if (this.gone || this.target.writableLength === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const done = (): void => {
-        this.target.off('drain', done);
-        this.target.off('error', done);
-        resolve();
+      let settled = false;
+      const finish = (drained: boolean): void => {
+        if (settled) return;
+        settled = true;
+        clearInterval(poll);
+        this.target.off('drain', check);
+        this.target.off('error', onError);
+        resolve(drained);
       };
-      this.target.once('drain', done);
-      this.target.once('error', done);
+      const check = (): void => {
+        if (this.gone || this.target.writableLength === 0) finish(true);
+      };
+      const onError = (): void => finish(true);
+      // 'drain' comes only after a write that went over the high-water mark; below it, nothing
+      // announces that the queue emptied, so it is also polled (which keeps the process alive
+      // until then, as the pending write does).
+      const poll = setInterval(check, 20);
+      this.target.on('drain', check);
+      this.target.once('error', onError);
+      until?.then(
+        () => finish(this.target.writableLength === 0),
+        () => finish(this.target.writableLength === 0),
+      );
     });
   }
 

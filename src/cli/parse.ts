@@ -88,10 +88,13 @@ export function parseWsUrl(flag: string, value: string): string {
   return value;
 }
 
-/** Splits "a,b c" lists as given to --symbols (commas and/or whitespace). */
+/**
+ * Splits a `--symbols` list on commas only: Kite's trading symbols may contain spaces
+ * (`NSE:NIFTY 50`, `NSE:NIFTY BANK`), so spaces belong to the symbol; the ends are trimmed.
+ */
 export function splitList(value: string): string[] {
   return value
-    .split(/[\s,]+/)
+    .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 }

@@ -2,7 +2,8 @@
  * The `kiteticker` command line: commander setup, and the mapping of every outcome to an exit code
  * (0 ok, 1 runtime failure, 2 usage error). `runCli` never exits the process; main.ts does.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { redact } from '../errors.js';
 import { addChainOptions, registerInstrumentsCommand } from './commands/instruments-cli.js';
@@ -11,7 +12,7 @@ import { runReplayServe } from './commands/replay-serve.js';
 import { type RawSimulateOptions, resolveSimulateConfig, runSimulate } from './commands/simulate.js';
 import { runStream } from './commands/stream.js';
 import { type RawSubscribeOptions, resolveSubscribeConfig, runSubscribe } from './commands/subscribe.js';
-import { ExitCode, exitCodeOf } from './exit-codes.js';
+import { ExitCode, exitCodeOf, UsageError } from './exit-codes.js';
 import { resolveSymbolFilters } from './filter-symbols.js';
 import type { CliIo } from './io.js';
 import { type RawStreamOptions, resolveStreamConfig } from './stream-config.js';
@@ -25,6 +26,19 @@ function version(): string {
     return pkg.version ?? '0.0.0';
   } catch {
     return '0.0.0';
+  }
+}
+
+/**
+ * Where the full CLI reference is: the package ships docs/ (package.json `files`), so the help names
+ * that file by its absolute path, which works from any directory; nothing when it is not there.
+ */
+function docsLine(): string {
+  try {
+    const path = fileURLToPath(new URL('../../docs/cli.md', import.meta.url));
+    return existsSync(path) ? `\nFull reference: ${path}` : '';
+  } catch {
+    return '';
   }
 }
 
@@ -107,12 +121,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(redact(s, secrets)),
-      outputError: (s, write) => write(redact(s, secrets)),
+      // Commander's own usage errors ("error: unknown option") get the prefix every other error has.
+      outputError: (s, write) => write(redact(s.replace(/^error: /, 'kiteticker: error: '), secrets)),
     })
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(
       'after',
-      '\nExit codes: 0 success, 1 runtime failure (connection, authentication, I/O), 2 usage error.\nNo credentials in the environment: `stream` and `record` use a built-in simulator.\nDocs: docs/cli.md',
+      `\nExit codes: 0 success, 1 runtime failure (connection, authentication, I/O), 2 usage error.\nNo credentials in the environment: \`stream\` and \`record\` use a built-in simulator.${docsLine()}`,
     );
 
   addStreamOptions(
@@ -137,6 +152,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       .command('record')
       .description('stream and write the raw frames to a recording file (see docs/cli.md for the format)')
       .requiredOption('-o, --out <file>', 'recording file to write (.ktrec)')
+      .option('--force', 'overwrite --out if it exists (default: refuse)')
       .addOption(
         new Option(
           '-f, --format <format>',
@@ -145,9 +161,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       ),
   )
     .addHelpText('after', ENV_HELP)
-    .action(async (args: string[], opts: RawStreamOptions & { out: string }) => {
+    .action(async (args: string[], opts: RawStreamOptions & { out: string; force?: boolean }) => {
+      // Checked before anything starts; the exclusive open in the writer closes the race.
+      if (opts.force !== true && existsSync(opts.out)) {
+        throw new UsageError(`--out: ${opts.out} already exists; add --force to overwrite it`);
+      }
       const config = resolveStreamConfig(args, opts, io.env, isTty, 'none');
-      exitCode = await runStream(config, io, { path: opts.out });
+      exitCode = await runStream(config, io, { path: opts.out, force: opts.force === true });
     });
 
   program

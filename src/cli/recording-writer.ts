@@ -17,6 +17,8 @@ import {
 export interface RecordingWriterOptions {
   /** Bytes queued in memory before frames are dropped. Default 64 MiB. */
   maxBufferedBytes?: number;
+  /** Replace an existing file. Default false: opening fails with EEXIST rather than lose a recording. */
+  overwrite?: boolean;
 }
 
 export class RecordingWriter {
@@ -50,14 +52,17 @@ export class RecordingWriter {
     stream.write(encodeFileHeader(metadata));
   }
 
-  /** Opens (creates or truncates) `path`; rejects if it cannot be opened for writing. */
+  /**
+   * Creates `path` (or truncates it with `overwrite`); rejects if it cannot be opened for writing, or
+   * with EEXIST when it exists and `overwrite` is not set (checked by the open itself, so no race).
+   */
   static open(
     path: string,
     metadata: RecordingMetadata,
     options: RecordingWriterOptions = {},
   ): Promise<RecordingWriter> {
     return new Promise((resolve, reject) => {
-      const stream = createWriteStream(path);
+      const stream = createWriteStream(path, { flags: options.overwrite ? 'w' : 'wx' });
       const onError = (error: Error): void => reject(error);
       stream.once('error', onError);
       stream.once('open', () => {

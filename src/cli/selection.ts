@@ -6,6 +6,7 @@
 import { InstrumentIndex, type InstrumentLike } from '../instruments/index.js';
 import { MAX_TOKEN } from '../protocol/constants.js';
 import { UsageError } from './exit-codes.js';
+import { formatInt, plural } from './view.js';
 
 /** What selection needs of an instrument; the CSV rows and the simulator's universe both fit. */
 export interface SelectableInstrument extends InstrumentLike {
@@ -193,3 +194,54 @@ function optionsChain(
 }
 
 export { InstrumentIndex };
+
+/** Where the instrument list in use came from, for messages. */
+export type ListSource =
+  | { kind: 'file'; path: string }
+  | { kind: 'simulator' }
+  | { kind: 'cache' }
+  | { kind: 'well-known' };
+
+function describeSource(source: ListSource): string {
+  if (source.kind === 'file') return source.path;
+  if (source.kind === 'simulator') return "the built-in simulator's list";
+  if (source.kind === 'cache') return 'the daily instruments list';
+  return 'the built-in list of well-known instruments (give --instruments FILE for more)';
+}
+
+/**
+ * What the user should know about the selection before it streams: a default set smaller than
+ * `-n` asked for, and tokens the instrument list in use does not know (Kite subscribes them without
+ * a word and sends nothing). Lines without the "kiteticker: " prefix.
+ */
+export function selectionNotes(
+  tokens: readonly number[],
+  options: {
+    /** Instruments named by the user (arguments, --symbols); none = the default set was used. */
+    named: boolean;
+    /** `-n` (or its default). */
+    requestedCount: number;
+    index: { byToken(token: number): unknown } | undefined;
+    source: ListSource;
+  },
+): string[] {
+  const notes: string[] = [];
+  if (!options.named && tokens.length < options.requestedCount) {
+    const n = tokens.length;
+    notes.push(
+      `note: -n ${formatInt(options.requestedCount)}: only ${plural(n, 'instrument')} ${n === 1 ? 'is' : 'are'} available in ${describeSource(options.source)}; streaming ${formatInt(n)}`,
+    );
+  }
+  if (options.named && options.index !== undefined) {
+    const index = options.index;
+    const unknown = tokens.filter((t) => index.byToken(t) === undefined);
+    if (unknown.length > 0) {
+      const shown = unknown.slice(0, 10).join(', ');
+      const more = unknown.length > 10 ? ` and ${unknown.length - 10} more` : '';
+      notes.push(
+        `warning: token${unknown.length === 1 ? '' : 's'} ${shown}${more} not in ${describeSource(options.source)}: subscribed anyway, but an unknown token streams nothing`,
+      );
+    }
+  }
+  return notes;
+}

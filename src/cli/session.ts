@@ -12,7 +12,7 @@ import { MultiApiKiteTickerManager } from '../multi/index.js';
 import type { TickerManagerFactory } from '../multi/types.js';
 import type { Mode } from '../protocol/constants.js';
 import type { ApiKeyCredential } from './credentials.js';
-import { type CliStatsSnapshot, fromMultiStats } from './snapshot.js';
+import { type CliStatsSnapshot, fromMultiStats, totalsOf } from './snapshot.js';
 import type { ViewProgress } from './view.js';
 
 export interface SessionOptions {
@@ -50,18 +50,19 @@ export class StreamSession {
     for (const k of options.keys) builder.addApiKey(k.id, k.apiKey, k.accessToken);
     if (options.onRawFrame) builder.managerFactory(this.tappingFactory(options.onRawFrame));
     this.manager = builder.build();
-    this.progress = {
-      phase: 'connecting',
-      done: 0,
-      total: options.keys.length * options.maxConnectionsPerApi,
-    };
+    // start() opens one connection per key (more open while subscribing); the header and the
+    // summary count the same connections, so the progress does too.
+    this.progress = { phase: 'connecting', done: 0, total: options.keys.length };
   }
 
   /** Connects every key, then subscribes `tokens` chunk by chunk. */
   async start(tokens: readonly number[]): Promise<void> {
     const progress = this.progress!;
     const poll = setInterval(() => {
-      if (this.progress?.phase === 'connecting') progress.done = this.connectedCount();
+      if (this.progress?.phase !== 'connecting') return;
+      const { connected, total } = this.connectionCounts();
+      progress.done = connected;
+      progress.total = Math.max(progress.total, total);
     }, 100);
     try {
       await this.manager.start();
@@ -85,10 +86,9 @@ export class StreamSession {
     return fromMultiStats(this.manager.getStats(), Date.now());
   }
 
-  private connectedCount(): number {
-    let n = 0;
-    for (const k of this.manager.getStats().perApiStats) n += k.activeConnections;
-    return n;
+  private connectionCounts(): { connected: number; total: number } {
+    const t = totalsOf(this.snapshot());
+    return { connected: t.connected, total: t.connections };
   }
 
   /** Builds each key's manager with connections whose raw frames are handed to `onRawFrame`. */

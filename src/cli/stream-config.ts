@@ -145,7 +145,11 @@ export function resolveStreamConfig(
     raw.instrumentsCount === undefined
       ? Math.min(STREAM_DEFAULTS.instrumentsCount, capacity)
       : parseInteger('--instruments-count', raw.instrumentsCount, 1, capacity);
-  const instrumentSpecs = [...args, ...(raw.symbols ?? []).flatMap(splitList)].flatMap(splitList);
+  // Each positional argument is one instrument, spaces included (the shell already split them).
+  const instrumentSpecs = [
+    ...args.map((a) => a.trim()).filter((a) => a.length > 0),
+    ...(raw.symbols ?? []).flatMap(splitList),
+  ];
   if (instrumentSpecs.length > capacity) {
     throw new UsageError(
       `${instrumentSpecs.length} instruments requested but ${keyCount} key${keyCount === 1 ? '' : 's'} x ${maxConnectionsPerApi} connections x ${maxSymbolsPerConnection} hold ${capacity}`,

@@ -13,6 +13,8 @@ export interface SummaryExtras {
   reason?: string;
   /** First line. Default "kiteticker summary". */
   title?: string;
+  /** "recorded" when durations and rates are in a recording's time (replay), said on the duration line. */
+  clock?: 'wall' | 'recorded';
 }
 
 function formatBytes(n: number): string {
@@ -32,7 +34,7 @@ export function renderSummary(
   const rate = t.ticks / seconds;
   const lines = [
     `${extras.title ?? 'kiteticker summary'}${extras.reason ? ` (stopped: ${extras.reason})` : ''}`,
-    `  duration     ${formatAge(elapsedMs)}`,
+    `  duration     ${formatAge(elapsedMs)}${extras.clock === 'recorded' ? ' of recorded time' : ''}`,
     `  ticks        ${formatInt(t.ticks)} (${rate >= 100 ? formatInt(rate) : rate.toFixed(1)}/s)`,
     `  frames       ${formatInt(t.frames)} (${formatBytes(t.bytes)})`,
     `  instruments  ${formatInt(t.symbols)} on ${t.apiKeys} key${t.apiKeys === 1 ? '' : 's'}, ${t.connections} connection${t.connections === 1 ? '' : 's'}`,

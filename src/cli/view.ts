@@ -45,6 +45,11 @@ export function formatInt(n: number): string {
   return intFormat.format(n);
 }
 
+/** "1 instrument", "27,000 instruments": one number format and the right plural everywhere. */
+export function plural(n: number, word: string): string {
+  return `${intFormat.format(n)} ${word}${n === 1 ? '' : 's'}`;
+}
+
 export function formatRate(n: number): string {
   return n >= 100 ? intFormat.format(n) : n.toFixed(1);
 }
@@ -81,6 +86,38 @@ function row(cells: readonly string[], widths: readonly number[], alignRight: re
     .trimEnd();
 }
 
+/** Joins parts with ' · ' into as few lines of at most `columns` as the parts allow. */
+export function packParts(parts: readonly string[], columns: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const part of parts) {
+    if (line === '') line = part;
+    else if (line.length + 3 + part.length <= columns) line += ` · ${part}`;
+    else {
+      out.push(line);
+      line = part;
+    }
+  }
+  if (line !== '') out.push(line);
+  return out;
+}
+
+/** Word-wraps `text` to `columns`, at most `maxLines` lines (the last one cut). */
+export function wrapWords(text: string, columns: number, maxLines: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line === '') line = word;
+    else if (line.length + 1 + word.length <= columns) line += ` ${word}`;
+    else {
+      out.push(line);
+      line = word;
+    }
+  }
+  if (line !== '') out.push(line);
+  return out.length > maxLines ? out.slice(0, maxLines) : out;
+}
+
 function progressBar(p: ViewProgress, width: number): string {
   const total = Math.max(1, p.total);
   const ratio = Math.min(1, Math.max(0, p.done / total));
@@ -94,10 +131,22 @@ export function renderView(state: ViewState, size: ViewSize): string[] {
   const totals = totalsOf(snapshot);
   const lines: string[] = [];
   lines.push(`${state.title} · up ${formatDuration(snapshot.uptimeMs)}`);
+  // The totals wrap at ' · ' rather than lose their last fields on a narrow (80-column) terminal.
   lines.push(
-    `keys ${totals.apiKeys} · connections ${totals.connected}/${totals.connections} · instruments ${formatInt(totals.symbols)} · ticks ${formatInt(totals.ticks)} (${formatRate(rates.totalRate())}/s) · reconnects ${totals.reconnects} · drops ${totals.drops}`,
+    ...packParts(
+      [
+        `keys ${totals.apiKeys}`,
+        `connections ${totals.connected}/${totals.connections}`,
+        `instruments ${formatInt(totals.symbols)}`,
+        `ticks ${formatInt(totals.ticks)} (${formatRate(rates.totalRate())}/s)`,
+        `reconnects ${totals.reconnects}`,
+        `drops ${totals.drops}`,
+      ],
+      size.columns,
+    ),
   );
-  if (state.notice) lines.push(state.notice);
+  // Notices (a refused token and what to do about it) are wrapped, not cut, up to 3 lines.
+  if (state.notice) lines.push(...wrapWords(state.notice, size.columns, 3));
   if (state.progress) lines.push(progressBar(state.progress, 30));
   lines.push('');
 
@@ -133,11 +182,15 @@ export function renderView(state: ViewState, size: ViewSize): string[] {
   lines.push(row(connHeader, connWidths, connRight));
   for (const r of connRows) lines.push(row(r, connWidths, connRight));
 
-  if (state.quotes.length > 0) {
+  // The footer is always shown; the quote table gets what is left of the screen (blank line,
+  // header, rows, and a "more" line when cut), and disappears when not even one row fits.
+  const footer = ['', 'Ctrl-C to stop'];
+  const room = size.rows - lines.length - footer.length - 2;
+  if (state.quotes.length > 0 && room >= 1) {
     lines.push('');
     const qHeader = ['SYMBOL', 'LTP', 'CHG%', 'VOLUME', 'BID', 'ASK', 'AGE'];
     const qRight = [false, true, true, true, true, true, true];
-    const budget = Math.max(0, size.rows - lines.length - 3);
+    const budget = state.quotes.length <= room ? room : Math.max(0, room - 1);
     const shown = state.quotes.slice(0, budget);
     let qRows = shown.map((q) => quoteCells(q, snapshot.at));
     // Bid/ask exist only in full mode; without depth anywhere the columns would be all dashes.
@@ -152,11 +205,10 @@ export function renderView(state: ViewState, size: ViewSize): string[] {
     if (shown.length < state.quotes.length)
       lines.push(`... ${state.quotes.length - shown.length} more (enlarge the terminal)`);
   }
-  lines.push('');
-  lines.push('Ctrl-C to stop');
-  return lines
-    .slice(0, Math.max(1, size.rows))
-    .map((l) => (l.length > size.columns ? l.slice(0, size.columns) : l));
+  // On a screen too small for everything, the title and totals stay and the footer goes last.
+  const fitted = lines.slice(0, Math.max(1, size.rows - footer.length));
+  if (size.rows >= fitted.length + footer.length) fitted.push(...footer);
+  return fitted.map((l) => (l.length > size.columns ? l.slice(0, size.columns) : l));
 }
 
 function quoteCells(q: QuoteRow, now: number): string[] {
@@ -184,7 +236,10 @@ function quoteCells(q: QuoteRow, now: number): string[] {
   ];
 }
 
-/** ANSI: cursor home, each line cleared to its end, then everything below cleared. */
+/**
+ * ANSI: cursor home, each line cleared to its end, then everything below cleared. No newline after
+ * the last line: on a screen exactly as tall as the frame it would scroll the title away.
+ */
 export function toAnsiFrame(lines: readonly string[]): string {
-  return `\x1b[H${lines.join('\x1b[K\n')}\x1b[K\n\x1b[J`;
+  return `\x1b[H${lines.join('\x1b[K\n')}\x1b[K\x1b[J`;
 }

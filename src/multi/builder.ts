@@ -4,7 +4,7 @@
  */
 import { TIMEOUT, WINDOW } from '../config/limits.js';
 import { count, duration } from '../config/validate.js';
-import { ErrorCode, InvalidArgumentError, KiteTickerError } from '../errors.js';
+import { DuplicateApiKeyError, ErrorCode, InvalidArgumentError, KiteTickerError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { MANAGER_DEFAULTS, resolveManagerConfig } from '../manager/config.js';
 import type { KiteTickerManagerConfig } from '../manager/types.js';
@@ -130,7 +130,10 @@ export class MultiApiKiteTickerManagerBuilder {
     return this;
   }
 
-  /** Validates and builds. Throws InvalidArgumentError, or KiteTickerError ERR_DUPLICATE_API_KEY. */
+  /**
+   * Validates and builds. Throws InvalidArgumentError, or ERR_DUPLICATE_API_KEY (a KiteTickerError for
+   * an id added twice, a DuplicateApiKeyError for one apiKey under two ids).
+   */
   build(): MultiApiKiteTickerManager {
     return new MultiApiKiteTickerManager(this.resolve());
   }
@@ -141,6 +144,7 @@ export class MultiApiKiteTickerManagerBuilder {
       throw new InvalidArgumentError('no API keys: call addApiKey(id, apiKey, accessToken) at least once');
     }
     const seen = new Set<string>();
+    const idByApiKey = new Map<string, string>();
     for (const key of this.#keys) {
       requireText(key.id, 'API key id');
       requireText(key.apiKey, `apiKey of ${JSON.stringify(key.id)}`);
@@ -152,6 +156,10 @@ export class MultiApiKiteTickerManagerBuilder {
         );
       }
       seen.add(key.id);
+      // Kite's 3-socket limit is per apiKey: two ids for one key would start two pools over it.
+      const first = idByApiKey.get(key.apiKey);
+      if (first !== undefined) throw new DuplicateApiKeyError(first, key.id);
+      idByApiKey.set(key.apiKey, key.id);
     }
     const base = this.#baseConfig;
     const d = MANAGER_DEFAULTS;

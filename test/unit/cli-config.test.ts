@@ -37,11 +37,16 @@ describe('cli flag parsing', () => {
     expect(() => parseMode('--mode', 'fast')).toThrow(/expected ltp, quote or full, got "fast"/);
   });
 
-  it('cli parse - urls must be ws or wss; lists split on commas and spaces', () => {
+  it('cli parse - urls must be ws or wss; lists split on commas only (symbols may hold spaces)', () => {
     expect(parseWsUrl('--url', 'ws://127.0.0.1:1')).toBe('ws://127.0.0.1:1');
     expect(() => parseWsUrl('--url', 'http://x')).toThrow(/ws:\/\/ or wss:\/\//);
     expect(() => parseWsUrl('--url', 'nope')).toThrow(/not a valid URL/);
-    expect(splitList('NSE:INFY, 256265  NSE:TCS,,')).toEqual(['NSE:INFY', '256265', 'NSE:TCS']);
+    expect(splitList('NSE:INFY, 256265 ,NSE:TCS,,')).toEqual(['NSE:INFY', '256265', 'NSE:TCS']);
+    expect(splitList('NSE:NIFTY 50,NSE:NIFTY BANK, NSE:INDIA VIX')).toEqual([
+      'NSE:NIFTY 50',
+      'NSE:NIFTY BANK',
+      'NSE:INDIA VIX',
+    ]);
   });
 
   it('cli parse - usage errors map to exit 2, runtime errors to exit 1', () => {

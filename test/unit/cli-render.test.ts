@@ -186,8 +186,7 @@ describe('cli live view', () => {
     expect(lines.join('\n')).toMatch(/NIFTY\s+24,000\.00\s+-1\.50%\s+-\s+0ms/);
     const frame = toAnsiFrame(['a', 'b']);
     expect(frame.startsWith('\x1b[H')).toBe(true);
-    expect(frame).toContain('a\x1b[K\nb\x1b[K\n');
-    expect(frame.endsWith('\x1b[J')).toBe(true);
+    expect(frame).toBe('\x1b[Ha\x1b[K\nb\x1b[K\x1b[J');
     expect(formatAge(null)).toBe('-');
     expect(formatAge(1500)).toBe('1.5s');
     expect(formatAge(184_000)).toBe('3m04s');

@@ -15,7 +15,7 @@ import { type CliIo, StopRequest } from '../io.js';
 import { type RecordingMetadata, RecordKind, readRecording } from '../recording.js';
 import { simCredentials } from '../sim-host.js';
 import { terminalLine } from '../terminal-text.js';
-import { formatInt } from '../view.js';
+import { formatInt, plural } from '../view.js';
 import type { ReplayConfig } from './replay.js';
 
 /** How often to look for the first subscribing client. */
@@ -74,7 +74,7 @@ export async function runReplayServe(
     credentials: Object.fromEntries(keys.map((k) => [k.apiKey, k.accessToken])),
   });
   const stop = new StopRequest();
-  const removeSignals = io.onStopSignal((signal) => stop.request(signal));
+  const removeSignals = io.onStopSignal((signal) => stop.signal(signal));
   const timer =
     serve.durationMs === undefined ? undefined : setTimeout(() => stop.request('duration'), serve.durationMs);
   const cleanup = async (): Promise<void> => {
@@ -101,7 +101,7 @@ export async function runReplayServe(
   const speed = config.speed === 0 ? 'as fast as possible' : `x${config.speed}`;
   const lines = [
     `kiteticker replay server listening on ${url}`,
-    `  recording: ${config.file} (recorded ${metadata.createdAt ?? '?'} from ${metadata.endpoint ?? '?'}, mode ${metadata.mode ?? '?'}${metadata.instruments !== undefined ? `, ${formatInt(metadata.instruments)} instruments` : ''})`,
+    `  recording: ${config.file} (recorded ${metadata.createdAt ?? '?'} from ${metadata.endpoint ?? '?'}, mode ${metadata.mode ?? '?'}${metadata.instruments !== undefined ? `, ${plural(metadata.instruments, 'instrument')}` : ''})`,
     `  speed ${speed}, loop ${serve.loop ? 'on' : 'off'}; playback starts when a client subscribes${serve.ignoreSubscriptions ? '' : ' (clients get the packets of the tokens they subscribe)'}`,
     '  test credentials (api_key  access_token):',
     ...keys.map((k) => `    ${k.apiKey}  ${k.accessToken}`),

@@ -7,7 +7,7 @@ import { timerMs } from '../../config/validate.js';
 import { decodeFrame } from '../../protocol/index.js';
 import type { ProtocolErrorInfo, Tick } from '../../protocol/types.js';
 import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
-import { type CliIo, StopRequest } from '../io.js';
+import { type CliIo, STOP_FLUSH_MS, StopRequest } from '../io.js';
 import { LiveView } from '../live-view.js';
 import { ticksToNdjson } from '../ndjson.js';
 import { OutputSink } from '../output.js';
@@ -158,7 +158,7 @@ export async function runReplay(config: ReplayConfig, io: CliIo): Promise<number
     io.stderr.write(`${terminalLine(line)}\n`);
   };
   const stop = new StopRequest();
-  const removeSignals = io.onStopSignal((signal) => stop.request(signal));
+  const removeSignals = io.onStopSignal((signal) => stop.signal(signal));
   const stats = new ReplayStats();
   const onProtocolError = (_info: ProtocolErrorInfo): void => {
     stats.protocolErrors++;
@@ -233,7 +233,7 @@ export async function runReplay(config: ReplayConfig, io: CliIo): Promise<number
       stats.add(apiKeyId, event.connection, event.time, event.payload.length, ticks);
       if (output) {
         output.write(ticksToNdjson(ticks, apiKeyId));
-        await output.ready();
+        await output.ready(stop.promise);
       } else {
         for (const tick of ticks) {
           let row = rowByToken.get(tick.instrument_token);
@@ -261,8 +261,9 @@ export async function runReplay(config: ReplayConfig, io: CliIo): Promise<number
     say(`kiteticker: error: ${(error as Error).message}`);
   } finally {
     view?.stop();
+    // Signals stay handled until here: a SIGTERM during this wait ends it (see afterSignal).
+    await output?.flush(stop.afterSignal(STOP_FLUSH_MS));
     removeSignals();
-    await output?.flush();
   }
   if (config.summary && metadata !== undefined) {
     const snapshot = stats.snapshot();
@@ -270,7 +271,8 @@ export async function runReplay(config: ReplayConfig, io: CliIo): Promise<number
       renderSummary(snapshot, Math.max(1, snapshot.uptimeMs), {
         outputDrops: output?.droppedBatches ?? 0,
         reason: stop.reason ?? 'end of recording',
-        title: 'kiteticker replay summary (recorded time)',
+        title: 'kiteticker replay summary',
+        clock: 'recorded',
       }),
     );
     if (stats.protocolErrors > 0) say(`  bad packets  ${stats.protocolErrors}`);

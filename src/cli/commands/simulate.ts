@@ -8,7 +8,7 @@ import { loadInstrumentsFile } from '../instruments-file.js';
 import { type CliIo, StopRequest } from '../io.js';
 import { parseInteger, parseNumber, parsePort, parseSeconds } from '../parse.js';
 import { createSimHost } from '../sim-host.js';
-import { formatInt } from '../view.js';
+import { plural } from '../view.js';
 
 export interface RawSimulateOptions {
   port?: string;
@@ -68,7 +68,7 @@ export async function runSimulate(config: SimulateConfig, io: CliIo): Promise<nu
     ...(config.chaos > 0 ? { chaos: { faultsPerSecond: config.chaos } } : {}),
   });
   const stop = new StopRequest();
-  const removeSignals = io.onStopSignal((signal) => stop.request(signal));
+  const removeSignals = io.onStopSignal((signal) => stop.signal(signal));
   const timer =
     config.durationMs === undefined
       ? undefined
@@ -90,7 +90,7 @@ export async function runSimulate(config: SimulateConfig, io: CliIo): Promise<nu
   const first = host.keys[0]!;
   out(`kiteticker simulator listening on ${url}`);
   out(
-    `  universe: ${formatInt(host.simulator.instruments().length)} instruments (seed ${config.seed}), ${config.rate} tick/s per subscribed instrument${config.chaos > 0 ? `, chaos ${config.chaos} faults/s` : ''}`,
+    `  universe: ${plural(host.simulator.instruments().length, 'instrument')} (seed ${config.seed}), ${config.rate} tick/s per subscribed instrument${config.chaos > 0 ? `, chaos ${config.chaos} faults/s` : ''}`,
   );
   out('  test credentials (api_key  access_token):');
   for (const k of host.keys) out(`    ${k.apiKey}  ${k.accessToken}`);

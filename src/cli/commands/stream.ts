@@ -9,11 +9,12 @@ import { InstrumentIndex } from '../../instruments/index.js';
 import { silentLogger } from '../../logger.js';
 import type { OrderUpdate, Tick } from '../../protocol/types.js';
 import { redactUrl } from '../../redact.js';
+import { authFailureHint, isAuthFailure } from '../auth-hint.js';
 import { createStderrLogger } from '../cli-logger.js';
-import { type ApiKeyCredential, secretsOf } from '../credentials.js';
+import { type ApiKeyCredential, secretsOf, tokenSourceOf } from '../credentials.js';
 import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
 import { loadInstrumentsFile } from '../instruments-file.js';
-import { type CliIo, StopRequest } from '../io.js';
+import { type CliIo, STOP_FLUSH_MS, StopRequest } from '../io.js';
 import { LiveView } from '../live-view.js';
 import { natsAuthOptions, natsSecrets } from '../nats-auth.js';
 import { ticksToNdjson } from '../ndjson.js';
@@ -21,16 +22,17 @@ import { OutputSink } from '../output.js';
 import { type MetricsServer, renderPrometheus, startMetricsServer } from '../prometheus.js';
 import { RecordKind } from '../recording.js';
 import { RecordingWriter } from '../recording-writer.js';
-import type { SelectableInstrument } from '../selection.js';
+import { type SelectableInstrument, selectionNotes } from '../selection.js';
 import { StreamSession } from '../session.js';
 import { createSimHost, type SimHost } from '../sim-host.js';
 import type { CliStatsSnapshot } from '../snapshot.js';
 import { RateTracker } from '../snapshot.js';
+import { STARTUP_REPORT_INTERVAL_MS, startupState, waitingLine } from '../startup-progress.js';
 import type { StreamConfig } from '../stream-config.js';
 import { buildChains, describeRecenter, followRows, planStreamInstruments } from '../stream-instruments.js';
 import { renderSummary } from '../summary.js';
 import { terminalLine } from '../terminal-text.js';
-import { type QuoteRow, renderView } from '../view.js';
+import { plural, type QuoteRow, renderView } from '../view.js';
 
 /** Used against the real endpoint when no instrument is named and no instruments file is given. */
 export const WELL_KNOWN_TOKENS: readonly number[] = [
@@ -47,6 +49,8 @@ export const WELL_KNOWN_TOKENS: readonly number[] = [
 
 export interface RecordTarget {
   path: string;
+  /** Replace an existing file (`record --force`). */
+  force?: boolean;
 }
 
 const textEncoder = new TextEncoder();
@@ -56,7 +60,13 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
   const say = (line: string): void => {
     io.stderr.write(`${terminalLine(line, secrets)}\n`);
   };
-  const logger = config.verbose ? createStderrLogger((l) => io.stderr.write(l), secrets) : silentLogger;
+  const logger = config.verbose
+    ? createStderrLogger(
+        (l) => io.stderr.write(l),
+        secrets,
+        () => keys,
+      )
+    : silentLogger;
   for (const warning of config.credentials.warnings ?? []) say(`kiteticker: ${warning}`);
   let startedAt = Date.now();
 
@@ -107,6 +117,23 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
   });
   const tokens = plan.tokens;
   const names = plan.store ?? index;
+  const notes = selectionNotes(tokens, {
+    named:
+      config.instrumentSpecs.length > 0 ||
+      config.chain.watchlist !== undefined ||
+      config.chain.chains.length > 0,
+    requestedCount: config.instrumentsCount,
+    index: names,
+    source:
+      config.instrumentsFile !== undefined
+        ? { kind: 'file', path: config.instrumentsFile }
+        : sim
+          ? { kind: 'simulator' }
+          : plan.store
+            ? { kind: 'cache' }
+            : { kind: 'well-known' },
+  });
+  for (const line of notes) say(`kiteticker: ${line}`);
 
   const stop = new StopRequest();
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -120,9 +147,11 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
   let exitCode: number = ExitCode.Ok;
   let notice: string | undefined;
   const rates = new RateTracker();
+  /** Key ids whose refused token was already explained (once per key, not once per socket). */
+  const authReported = new Set<string>();
+  const tokenSource = (id: string): string => tokenSourceOf(id, config.credentials, io.env);
 
-  const removeSignals = io.onStopSignal((signal) => stop.request(signal));
-  cleanups.push(removeSignals);
+  const removeSignals = io.onStopSignal((signal) => stop.signal(signal));
   io.stdout.on('error', () => stop.request('output closed'));
   let durationTimer: NodeJS.Timeout | undefined;
   cleanups.push(() => clearTimeout(durationTimer));
@@ -132,6 +161,23 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
   });
 
   try {
+    // The metrics port first: a port in use is a usage error before anything connects or starts.
+    if (config.metricsPort !== undefined) {
+      metrics = await startMetricsServer(config.metricsPort, () =>
+        renderPrometheus(session?.snapshot() ?? { at: Date.now(), uptimeMs: 0, apiKeys: [] }, {
+          outputDrops: output?.droppedBatches ?? 0,
+          ...(writer ? { recordDrops: writer.dropped } : {}),
+        }),
+      ).catch((error: NodeJS.ErrnoException) => {
+        throw new UsageError(
+          error.code === 'EADDRINUSE'
+            ? `--metrics-port ${config.metricsPort}: the port is in use; pick another, or 0 for any free port`
+            : `--metrics-port ${config.metricsPort}: cannot listen: ${error.code ?? error.message}`,
+        );
+      });
+      const m = metrics;
+      cleanups.push(() => m.close());
+    }
     if (sim) {
       await sim.simulator.start({ host: '127.0.0.1', port: 0 });
       const simulator = sim.simulator;
@@ -143,17 +189,24 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     const endpoint = sim ? `simulator ${shownUrl}` : shownUrl;
 
     if (record) {
-      writer = await RecordingWriter.open(record.path, {
-        createdAt: new Date(startedAt).toISOString(),
-        tool: 'kiteticker',
-        endpoint: sim ? 'simulator' : shownUrl.split('?')[0]!,
-        mode: config.mode,
-        sources: keys.map((k) => k.id),
-        instruments: tokens.length,
-        quoteSymbols: tokens
-          .slice(0, config.quotes)
-          .map((t) => ({ token: t, symbol: names?.symbolOf(t) ?? String(t) })),
-      }).catch((error: NodeJS.ErrnoException) => {
+      writer = await RecordingWriter.open(
+        record.path,
+        {
+          createdAt: new Date(startedAt).toISOString(),
+          tool: 'kiteticker',
+          endpoint: sim ? 'simulator' : shownUrl.split('?')[0]!,
+          mode: config.mode,
+          sources: keys.map((k) => k.id),
+          instruments: tokens.length,
+          quoteSymbols: tokens
+            .slice(0, config.quotes)
+            .map((t) => ({ token: t, symbol: names?.symbolOf(t) ?? String(t) })),
+        },
+        { overwrite: record.force === true },
+      ).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'EEXIST') {
+          throw new UsageError(`--out: ${record.path} already exists; add --force to overwrite it`);
+        }
         throw new UsageError(`--out: cannot write ${record.path}: ${error.code ?? error.message}`);
       });
     }
@@ -227,10 +280,10 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     manager.on('status', (event: StatusEvent, apiKeyId: string, connectionIndex: number) => {
       if (event.status === 'auth_failed') {
         // The 'error' event already says so on stderr; the view has no stderr, so it gets a notice.
-        if (view)
-          report(
-            `${apiKeyId} #${connectionIndex}: authentication refused (HTTP ${event.httpStatus}); check the access token`,
-          );
+        if (view && !authReported.has(apiKeyId)) {
+          authReported.add(apiKeyId);
+          report(authFailureHint(apiKeyId, event.httpStatus, tokenSource(apiKeyId)));
+        }
       } else if (event.status === 'reconnecting' && config.verbose) {
         report(`${apiKeyId} #${connectionIndex}: reconnecting (attempt ${event.attempt}): ${event.reason}`);
       }
@@ -238,25 +291,15 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     manager.on('serverError', (message: string, apiKeyId: string) =>
       report(`${apiKeyId}: server error: ${message}`),
     );
-    manager.on('error', (error: Error, apiKeyId: string | undefined) =>
-      report(`${apiKeyId ?? 'manager'}: ${error.message}`),
-    );
+    manager.on('error', (error: Error, apiKeyId: string | undefined) => {
+      if (!isAuthFailure(error)) report(`${apiKeyId ?? 'manager'}: ${error.message}`);
+      else if (!authReported.has(apiKeyId ?? '')) {
+        // The library's text tells a programmer to call updateAccessToken(); a CLI user needs a new token.
+        authReported.add(apiKeyId ?? '');
+        report(authFailureHint(apiKeyId, (error as { status?: number }).status, tokenSource(apiKeyId ?? '')));
+      }
+    });
 
-    if (config.metricsPort !== undefined) {
-      const s = session;
-      metrics = await startMetricsServer(config.metricsPort, () =>
-        renderPrometheus(s.snapshot(), {
-          outputDrops: output?.droppedBatches ?? 0,
-          ...(recorder ? { recordDrops: recorder.dropped } : {}),
-        }),
-      ).catch((error: NodeJS.ErrnoException) => {
-        throw new UsageError(
-          `--metrics-port ${config.metricsPort}: cannot listen: ${error.code ?? error.message}`,
-        );
-      });
-      const m = metrics;
-      cleanups.push(() => m.close());
-    }
     if (config.nats !== undefined) {
       // Imported on demand: the NATS client is an optional peer dependency.
       const { createNatsSink } = await import('../../sinks/index.js').catch((error: unknown) => {
@@ -287,6 +330,8 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
         const extra = [
           metricsLine,
           writer ? `recording to ${writer.path}: ${writer.records} frames` : undefined,
+          // The view clears the screen, so the start-up notes said on stderr stay visible here.
+          ...notes,
           notice,
         ]
           .filter((x) => x !== undefined)
@@ -306,7 +351,7 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
       view.start();
     } else {
       say(
-        `kiteticker: ${endpoint}, ${keys.length} key${keys.length === 1 ? '' : 's'}, ${tokens.length} instruments${chains.length > 0 ? ` + ${chains.length} chain${chains.length === 1 ? '' : 's'}` : ''}, mode ${config.mode}`,
+        `kiteticker: ${endpoint}, ${plural(keys.length, 'key')}, ${plural(tokens.length, 'instrument')}${chains.length > 0 ? ` + ${plural(chains.length, 'chain')}` : ''}, mode ${config.mode}`,
       );
       if (metricsLine) say(`kiteticker: ${metricsLine}`);
       if (writer) say(`kiteticker: recording to ${writer.path}`);
@@ -327,12 +372,24 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
       () => Promise.all(chains.map((c) => c.start())).then(() => undefined),
       (error: unknown) => error,
     );
-    const startError = await Promise.race([started, stop.promise.then(() => undefined)]);
+    // A stalled handshake must not look like a hang: say what start-up waits for, every few seconds
+    // (the view shows it in its table already).
+    const s = session;
+    const waiting =
+      config.format === 'view'
+        ? undefined
+        : setInterval(() => {
+            if (s.progress === undefined || stop.requested) return;
+            say(`kiteticker: ${waitingLine(s.snapshot(), Date.now() - startedAt, s.progress.phase)}`);
+          }, STARTUP_REPORT_INTERVAL_MS);
+    const startError = await Promise.race([started, stop.promise.then(() => undefined)]).finally(() =>
+      clearInterval(waiting),
+    );
     if (startError !== undefined) throw startError;
     if (stop.reason === 'duration' && session.progress !== undefined) {
       throw new KiteTickerError(
         ErrorCode.ConnectTimeout,
-        `--duration ran out while ${session.progress.phase} (${session.progress.done}/${session.progress.total})`,
+        `--duration ran out while ${startupState(session.snapshot(), session.progress.phase)}`,
       );
     }
     if (!stop.requested && config.format !== 'view') say('kiteticker: streaming; Ctrl-C to stop');
@@ -342,7 +399,19 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     stop.request('error');
     view?.stop();
     view = undefined;
-    say(`kiteticker: error: ${(error as Error).message}`);
+    if (isAuthFailure(error)) {
+      say(
+        `kiteticker: error: ${
+          authReported.size > 0
+            ? 'stopping: Kite refused the access token (see above)'
+            : authFailureHint(
+                keys.length === 1 ? keys[0]!.id : undefined,
+                (error as { status?: number }).status,
+                keys.length === 1 ? tokenSource(keys[0]!.id) : 'KITE_ACCESS_TOKEN (or --keys-file)',
+              )
+        }`,
+      );
+    } else say(`kiteticker: error: ${(error as Error).message}`);
   } finally {
     if (session) finalSnapshot = session.snapshot();
     view?.stop();
@@ -359,7 +428,9 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
         exitCode = ExitCode.Runtime;
       });
     }
-    await output?.flush();
+    // Signals stay handled until here: a SIGTERM during this wait ends it (see afterSignal).
+    await output?.flush(stop.afterSignal(STOP_FLUSH_MS));
+    removeSignals();
   }
   if (config.summary && finalSnapshot) {
     io.stderr.write(

@@ -11,7 +11,7 @@ import { redactUrl } from '../../sinks/secrets.js';
 import { DEFAULT_SUBJECT_PREFIX, filterSubject, parseTickFilter } from '../../sinks/subjects.js';
 import type { TickFilter, TickMessage, TickSubscription } from '../../sinks/types.js';
 import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
-import { type CliIo, StopRequest } from '../io.js';
+import { type CliIo, STOP_FLUSH_MS, StopRequest } from '../io.js';
 import { natsAuthOptions, natsSecrets } from '../nats-auth.js';
 import { tickToNdjson } from '../ndjson.js';
 import { OutputSink } from '../output.js';
@@ -137,7 +137,7 @@ export async function runSubscribe(config: SubscribeConfig, io: CliIo): Promise<
   const where = config.servers.map(redactUrl).join(', ');
   const { sinks, transport } = await loadNats();
   const stop = new StopRequest();
-  const removeSignals = io.onStopSignal((signal) => stop.request(signal));
+  const removeSignals = io.onStopSignal((signal) => stop.signal(signal));
   const timer =
     config.durationMs === undefined
       ? undefined
@@ -185,7 +185,7 @@ export async function runSubscribe(config: SubscribeConfig, io: CliIo): Promise<
       printed++;
       if (output) {
         output.write(toLine(message, config.envelope));
-        await output.ready();
+        await output.ready(stop.promise);
       }
       if (config.count !== undefined && printed >= config.count) stop.request('count');
     };
@@ -229,11 +229,12 @@ export async function runSubscribe(config: SubscribeConfig, io: CliIo): Promise<
     say(`kiteticker: error: ${message}`);
     if (exitCode === ExitCode.Usage) say('(add --help for usage)');
   } finally {
-    removeSignals();
     clearTimeout(timer);
     await sub?.close().catch(() => undefined);
     if (nc !== undefined && !nc.isClosed()) await nc.close().catch(() => undefined);
-    await output?.flush();
+    // Signals stay handled until here: a SIGTERM during this wait ends it (see afterSignal).
+    await output?.flush(stop.afterSignal(STOP_FLUSH_MS));
+    removeSignals();
   }
   if (config.summary && sub !== undefined) {
     const stats = sub.stats();
