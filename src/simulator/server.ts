@@ -601,6 +601,11 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
 
   /** One batch: advance the instruments due now, then send each connection its due tokens. */
   #step(): void {
+    // Frames of the last step still wait only when their timers ran late (a slow step, a busy machine):
+    // they go out before the market moves, so a frame always carries the state as of its sending (what
+    // `snapshot()` says) and each socket's frames stay in step order.
+    if (this.#stagger === 'spread')
+      for (const conn of this.#connections.values()) if (conn.deferTimer) this.#flushDeferred(conn);
     const now = Date.now();
     const nowSec = Math.floor(now / 1000);
     const market = this.#market;
@@ -634,8 +639,6 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
         for (const [i, mode] of conn.pending) if (this.#phaseOf[i] !== phase) builder.append(market, i, mode);
         conn.pending.clear();
       }
-      // The previous step's frames still wait only when timers ran late: they go first, keeping order.
-      if (conn.deferTimer) this.#flushDeferred(conn);
       const packets = builder.packets;
       if (packets === 0) continue;
       const frames = builder.take();

@@ -1,6 +1,8 @@
+import { isDeepStrictEqual } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { InvalidArgumentError } from '../../src/errors.js';
+import { decodeFrame } from '../../src/protocol/decode.js';
 import { KiteSimulator } from '../../src/simulator/server.js';
 import { parseStagger, staggerOffsetMs } from '../../src/simulator/stagger.js';
 
@@ -90,6 +92,63 @@ describe('simulator stagger', () => {
       expect(offsets.get(id)!.length).toBeGreaterThanOrEqual(4);
       expect(new Set(offsets.get(id))).toEqual(new Set([0]));
     }
+  });
+
+  it('simulator stagger - frames held past the next step still carry the state of when they are sent', async () => {
+    // A seed that gives connection 1 offset 0 (sent inside the step) and the others a real offset.
+    const interval = 20;
+    let seed = 1;
+    while (
+      staggerOffsetMs('spread', seed, 1, interval) !== 0 ||
+      staggerOffsetMs('spread', seed, 2, interval) === 0 ||
+      staggerOffsetMs('spread', seed, 3, interval) === 0
+    )
+      seed++;
+    const problems: string[] = [];
+    const checked = new Map<number, number>();
+    let blocked = false;
+    let sim: KiteSimulator | undefined;
+    sim = new KiteSimulator({
+      seed,
+      universeSize: 20,
+      batchIntervalMs: interval,
+      ticksPerSecond: 1000 / interval, // every instrument moves every step
+      onFrameSent: (id, frame) => {
+        if (typeof frame === 'string' || frame.byteLength <= 2) return;
+        for (const t of decodeFrame(frame)) {
+          if (!isDeepStrictEqual(t, sim!.snapshot(t.instrument_token, t.mode)))
+            problems.push(`connection ${id}: ${t.instrument_token} sent with stale values`);
+        }
+        if (blocked) checked.set(id, (checked.get(id) ?? 0) + 1);
+        if (id === 1 && !blocked && sim!.connections().every((c) => c.subscriptions.size > 0)) {
+          // A slow step: the other connections' timers are armed only after this, so the next step
+          // comes due before their frames of this step are sent.
+          blocked = true;
+          const end = performance.now() + 3 * interval;
+          while (performance.now() < end);
+        }
+      },
+    });
+    sims.push(sim);
+    await sim.start();
+    const tokens = sim.instruments().map((i) => i.instrument_token);
+    for (let k = 0; k < 3; k++) {
+      const ws = new WebSocket(`${sim.url}/?api_key=sim_key_${k + 1}&access_token=sim_token_${k + 1}`);
+      sockets.push(ws);
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+    }
+    await until(() => sim.connections().length === 3, 'three connections');
+    // All three subscribe in one go, so the blocking step is one where every connection has a frame.
+    for (const ws of sockets) ws.send(JSON.stringify({ a: 'subscribe', v: tokens }));
+    const deadline = Date.now() + 5000;
+    while ([1, 2, 3].some((id) => (checked.get(id) ?? 0) < 5) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(blocked).toBe(true);
+    expect([1, 2, 3].map((id) => (checked.get(id) ?? 0) >= 5)).toEqual([true, true, true]);
+    expect(problems).toEqual([]);
   });
 
   it('simulator stagger - offsets depend only on seed and connection id, and spread evenly', () => {
