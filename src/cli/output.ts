@@ -57,14 +57,17 @@ export class OutputSink {
   /** Resolves once everything queued has been handed to the OS (or the target is gone). */
   flush(): Promise<void> {
     if (this.gone || this.target.writableLength === 0) return Promise.resolve();
+    // Not 'drain': that comes only after a write that filled the buffer to its high-water mark, so a
+    // smaller queue (a pipe whose reader is a little behind) would leave this waiting forever and the
+    // process exiting with 13 (unsettled top-level await). Writes complete in order, so an empty
+    // write's callback runs once everything before it has been handed on.
     return new Promise((resolve) => {
       const done = (): void => {
-        this.target.off('drain', done);
         this.target.off('error', done);
         resolve();
       };
-      this.target.once('drain', done);
       this.target.once('error', done);
+      this.target.write('', () => done());
     });
   }
 
