@@ -17,6 +17,8 @@ export interface LoadScenario {
   warmMs: number;
   windowMs: number;
   windows: number;
+  /** When each connection's frame goes out in the simulator's interval (default 'spread', as Kite). */
+  stagger?: 'spread' | 'none';
   gc?: boolean;
   slow?: LoadRun['slow'];
   /** Extra node flags for the client (e.g. --expose-gc, --cpu-prof). */
@@ -48,6 +50,7 @@ export async function runLoad(s: LoadScenario): Promise<LoadSummary> {
     JSON.stringify({
       ticksPerSecond: s.rate,
       stampSendTime: true,
+      stagger: s.stagger ?? 'spread',
       universeSize: Math.max(30_000, s.instruments),
     }),
     String(s.instruments),

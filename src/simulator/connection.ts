@@ -25,6 +25,14 @@ export class SimConnection {
   /** Epoch ms until which nothing is sent (Infinity: until the socket closes). */
   stalledUntil = 0;
 
+  /** Fixed offset (ms) of this connection's tick frames within each batch interval (see stagger.ts). */
+  readonly staggerMs: number;
+  /** The last step's frames while they wait for `staggerMs` (at most one step's worth). */
+  deferred: Buffer[] = [];
+  deferredPackets = 0;
+  deferTimer: NodeJS.Timeout | undefined;
+  readonly onDeferredDue: () => void;
+
   // Blast mode.
   blastFrames: Buffer[] | undefined;
   blastPackets: number[] = [];
@@ -41,6 +49,8 @@ export class SimConnection {
     now: number,
     phases: number,
     pump: (conn: SimConnection) => void,
+    staggerMs = 0,
+    flushDeferred: (conn: SimConnection) => void = () => {},
   ) {
     this.id = id;
     this.apiKey = apiKey;
@@ -48,6 +58,11 @@ export class SimConnection {
     this.openedAt = now;
     this.lastSentAt = now;
     this.buckets = Array.from({ length: phases }, () => new Map<number, Mode>());
+    this.staggerMs = staggerMs;
+    this.onDeferredDue = () => {
+      this.deferTimer = undefined;
+      flushDeferred(this);
+    };
     this.onBlastResume = () => {
       this.blastScheduled = false;
       pump(this);

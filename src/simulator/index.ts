@@ -7,6 +7,7 @@ export { FramePacketIndex, type InjectFrameOptions, type InjectTarget } from './
 export { Market, packetLength } from './market.js';
 export { hash4, Rng } from './random.js';
 export { DEFAULT_SIMULATOR_CREDENTIALS, KiteSimulator, type SimulatorEvents } from './server.js';
+export { parseStagger, type Stagger, staggerOffsetMs } from './stagger.js';
 export { monotonicMs, stampedMs, stampFrame, stampSendTime } from './stamp.js';
 export type {
   ChaosOptions,

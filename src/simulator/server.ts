@@ -31,6 +31,7 @@ import { FramePacketIndex, type InjectFrameOptions, type InjectTarget } from './
 import { Market } from './market.js';
 import { hash4, Rng } from './random.js';
 import { InstrumentsEndpoint } from './rest-instruments.js';
+import { parseStagger, type Stagger, staggerOffsetMs } from './stagger.js';
 import { stampSendTime } from './stamp.js';
 import type {
   CorruptionKind,
@@ -131,6 +132,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   readonly #blastPacketsPerFrame: number;
   readonly #stampSendTime: boolean;
   readonly #marketTicks: boolean;
+  readonly #stagger: Stagger;
   readonly #market: Market;
   readonly #rest: InstrumentsEndpoint;
   readonly #rng: Rng;
@@ -226,6 +228,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
       : 0;
     this.#stampSendTime = options.stampSendTime === true;
     this.#marketTicks = options.marketTicks !== false;
+    this.#stagger = parseStagger(options.stagger);
     if (options.chaos) positiveNumber('chaos.faultsPerSecond', options.chaos.faultsPerSecond, 1);
 
     const perBatch = (tps * this.#batchMs) / 1000;
@@ -506,7 +509,16 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
     k.accepted++;
     if (k.open > k.maxConcurrent) k.maxConcurrent = k.open;
     const id = this.#nextConnectionId++;
-    const conn = new SimConnection(id, apiKey, ws, Date.now(), this.#phases, (c) => this.#pump(c));
+    const conn = new SimConnection(
+      id,
+      apiKey,
+      ws,
+      Date.now(),
+      this.#phases,
+      (c) => this.#pump(c),
+      staggerOffsetMs(this.#stagger, this.#seed, id, this.#batchMs),
+      (c) => this.#flushDeferred(c),
+    );
     this.#connections.set(id, conn);
     ws.on('message', (data, isBinary) => {
       try {
@@ -537,6 +549,10 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
       for (const bucket of conn.buckets) for (const i of bucket.keys()) this.#unref(i);
       conn.pending.clear();
       conn.blastFrames = undefined;
+      if (conn.deferTimer) clearTimeout(conn.deferTimer);
+      conn.deferTimer = undefined;
+      conn.deferred = [];
+      conn.deferredPackets = 0;
       this.#log.info({ connectionId: conn.id, apiKey: conn.apiKey }, 'connection closed');
       this.emit('disconnect', { id: conn.id, apiKey: conn.apiKey });
     }
@@ -659,6 +675,11 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
 
   /** One batch: advance the instruments due now, then send each connection its due tokens. */
   #step(): void {
+    // Frames of the last step still wait only when their timers ran late (a slow step, a busy machine):
+    // they go out before the market moves, so a frame always carries the state as of its sending (what
+    // `snapshot()` says) and each socket's frames stay in step order.
+    if (this.#stagger === 'spread')
+      for (const conn of this.#connections.values()) if (conn.deferTimer) this.#flushDeferred(conn);
     const now = Date.now();
     const nowSec = Math.floor(now / 1000);
     const market = this.#market;
@@ -695,13 +716,40 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
       const packets = builder.packets;
       if (packets === 0) continue;
       const frames = builder.take();
-      for (const frame of frames) {
-        this.#sendBinary(conn, frame, now);
-        conn.framesSent++;
+      if (conn.staggerMs > 0) {
+        // Built now (the market moves once per interval for everyone), sent at the connection's offset.
+        conn.deferred = frames;
+        conn.deferredPackets = packets;
+        conn.deferTimer = setTimeout(conn.onDeferredDue, conn.staggerMs);
+        conn.deferTimer.unref();
+      } else {
+        this.#sendTicks(conn, frames, packets, now);
       }
-      conn.ticksSent += packets;
     }
     fresh.clear();
+  }
+
+  #sendTicks(conn: SimConnection, frames: readonly Buffer[], packets: number, now: number): void {
+    for (const frame of frames) {
+      this.#sendBinary(conn, frame, now);
+      conn.framesSent++;
+    }
+    conn.ticksSent += packets;
+  }
+
+  /** Sends a connection's deferred frames now (its offset came, or the next step needs the slot). */
+  #flushDeferred(conn: SimConnection): void {
+    if (conn.deferTimer) clearTimeout(conn.deferTimer);
+    conn.deferTimer = undefined;
+    const frames = conn.deferred;
+    const packets = conn.deferredPackets;
+    conn.deferred = [];
+    conn.deferredPackets = 0;
+    if (frames.length === 0) return;
+    const now = Date.now();
+    // A socket that closed, stalled or backed up meanwhile skips this step: ticks are snapshots.
+    if (!this.#canSend(conn, now) || conn.ws.bufferedAmount > SLOW_CLIENT_BYTES) return;
+    this.#sendTicks(conn, frames, packets, now);
   }
 
   readonly #builderPool: FrameBuilder[] = [];

@@ -61,6 +61,13 @@ export interface SimulatorOptions {
   ticksPerSecond?: number;
   /** Frame batching interval per connection. Default 100 ms. */
   batchIntervalMs?: number;
+  /**
+   * When each connection's frame goes out within the batch interval. `'spread'` (default): every
+   * connection has its own fixed offset in [0, batchIntervalMs), derived from the seed and the connection
+   * id, the way independent Kite sockets arrive; the market still moves once per interval. `'none'`:
+   * every connection's frame in the same instant (a synchronised burst, the worst case for a client).
+   */
+  stagger?: 'spread' | 'none';
   /** The instrument universe. Default a synthetic universe of `universeSize` instruments. */
   instruments?: SimulatorInstrument[];
   /** Size of the synthetic universe. Default 30 000. */

@@ -103,6 +103,30 @@ describe('cli output', () => {
     expect(written).toEqual(['a\n']);
   });
 
+  it('cli output - flush resolves once a short queue is written, though no drain event is due', async () => {
+    const written: string[] = [];
+    const target = new Writable({
+      highWaterMark: 1024, // the queue below stays under it: no 'drain' will follow
+      write(chunk, _encoding, callback) {
+        setTimeout(() => {
+          written.push(String(chunk));
+          callback();
+        }, 20);
+      },
+    });
+    const sink = new OutputSink(target);
+    sink.write('a\n');
+    sink.write('b\n');
+    expect(target.writableLength).toBeGreaterThan(0);
+    const outcome = await Promise.race([
+      sink.flush().then(() => 'flushed'),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1000)),
+    ]);
+    expect(outcome).toBe('flushed');
+    expect(written.join('')).toBe('a\nb\n');
+    expect(target.writableLength).toBe(0);
+  });
+
   it('cli output - a slow reader makes the sink drop and count batches instead of buffering', () => {
     const target = new Writable({ highWaterMark: 1, write: () => undefined }); // never completes a write
     const sink = new OutputSink(target, { maxBufferedBytes: 10 });
