@@ -1,11 +1,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { KiteSimulator } from '../../src/simulator/server.js';
 import { derivativesCsv } from '../helpers/instrument-lists.js';
+import { memoryIo } from '../helpers/memory-io.js';
 
 let sim: KiteSimulator;
 let api: string;
@@ -22,23 +22,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function io(env: Record<string, string> = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => {
-    out += d;
-  });
-  stderr.on('data', (d) => {
-    err += d;
-  });
-  return {
-    io: { stdout, stderr, env, onStopSignal: () => () => undefined },
-    out: () => out,
-    err: () => err,
-  };
-}
+const io = memoryIo;
 
 describe('cli instruments', () => {
   it('cli instruments - downloads from the simulator, prints where and rows per exchange, then hits the cache', async () => {

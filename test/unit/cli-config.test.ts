@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCredentials, parseKeysFile } from '../../src/cli/credentials.js';
 import { ExitCode, exitCodeOf, UsageError } from '../../src/cli/exit-codes.js';
@@ -16,6 +15,7 @@ import {
 import { runCli } from '../../src/cli/program.js';
 import { resolveStreamConfig } from '../../src/cli/stream-config.js';
 import { AuthFailedError, InvalidTokenError } from '../../src/errors.js';
+import { memoryIo } from '../helpers/memory-io.js';
 
 describe('cli flag parsing', () => {
   it('cli parse - numbers in range pass, anything else names the flag', () => {
@@ -193,23 +193,7 @@ describe('cli stream config', () => {
 });
 
 describe('cli program', () => {
-  const io = () => {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (d) => {
-      out += d;
-    });
-    stderr.on('data', (d) => {
-      err += d;
-    });
-    return {
-      io: { stdout, stderr, env: {}, onStopSignal: () => () => undefined },
-      out: () => out,
-      err: () => err,
-    };
-  };
+  const io = () => memoryIo();
 
   it('cli program - --help on every command exits 0 and lists its flags', async () => {
     for (const [cmd, flag] of [

@@ -1,7 +1,6 @@
 /** First-hour details of the CLI that need no process: messages, prefixes, numbers. */
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { loadCredentials, parseKeysFile, tokenSourceOf } from '../../src/cli/credentials.js';
 import { ExitCode, exitCodeOf } from '../../src/cli/exit-codes.js';
@@ -12,24 +11,9 @@ import { plural } from '../../src/cli/view.js';
 import { DuplicateApiKeyError, ErrorCode, KiteTickerError } from '../../src/errors.js';
 import { InstrumentIndex } from '../../src/instruments/index.js';
 import { MultiApiKiteTickerManager } from '../../src/multi/index.js';
+import { memoryIo } from '../helpers/memory-io.js';
 
-function io(env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => {
-    out += d;
-  });
-  stderr.on('data', (d) => {
-    err += d;
-  });
-  return {
-    io: { stdout, stderr, env, onStopSignal: () => () => undefined },
-    out: () => out,
-    err: () => err,
-  };
-}
+const io = memoryIo;
 
 describe('cli usage errors', () => {
   it("cli program - commander's own errors carry the documented 'kiteticker: error:' prefix and exit 2", async () => {

@@ -1,7 +1,6 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCredentials, parseKeysFile, permissionWarning } from '../../src/cli/credentials.js';
 import { jsonErrorOffset, positionOf } from '../../src/cli/json-position.js';
@@ -9,6 +8,7 @@ import { natsAuthOptions, natsSecrets } from '../../src/cli/nats-auth.js';
 import { runCli } from '../../src/cli/program.js';
 import { escapeControls, escapeJsonControls, terminalLine } from '../../src/cli/terminal-text.js';
 import { splitServerUrl, withUrlCredentials } from '../../src/sinks/auth.js';
+import { memoryIo } from '../helpers/memory-io.js';
 
 const TOKEN = 'keysfile-SECRET-7781';
 
@@ -19,24 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function memoryIo(env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => {
-    out += d;
-  });
-  stderr.on('data', (d) => {
-    err += d;
-  });
-  return {
-    io: { stdout, stderr, env, onStopSignal: () => () => undefined },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 describe('cli secrets', () => {
   it('cli secrets - a keys-file syntax error gives line and column, never the file content', () => {
