@@ -14,6 +14,7 @@ import {
   presentation,
   randomValidFrame,
 } from './frames.js';
+import { POSTBACK } from './hostile.js';
 import { createRng, type Rng } from './rng.js';
 
 const ERROR_KINDS: ReadonlySet<string> = new Set<ProtocolErrorKind>([
@@ -216,36 +217,6 @@ export interface TextFuzzResult {
   failures: FuzzFailure[];
   elapsedMs: number;
 }
-
-const POSTBACK = {
-  order_id: '220303000308932',
-  exchange_order_id: '1000000001482421',
-  parent_order_id: null,
-  status: 'COMPLETE',
-  status_message: null,
-  status_message_raw: null,
-  order_timestamp: '2022-03-03 09:24:25',
-  exchange_update_timestamp: '2022-03-03 09:24:25',
-  exchange_timestamp: '2022-03-03 09:24:25',
-  variety: 'regular',
-  exchange: 'NSE',
-  tradingsymbol: 'SBIN',
-  instrument_token: 779521,
-  order_type: 'MARKET',
-  transaction_type: 'BUY',
-  validity: 'DAY',
-  product: 'CNC',
-  quantity: 1,
-  disclosed_quantity: 0,
-  price: 0,
-  trigger_price: 0,
-  average_price: 470,
-  filled_quantity: 1,
-  pending_quantity: 0,
-  cancelled_quantity: 0,
-  meta: {},
-  tag: null,
-};
 
 const SERVER_SEEDS = [
   JSON.stringify({ type: 'order', data: POSTBACK }),
