@@ -77,4 +77,19 @@ describe('cli pipeline disposers', () => {
     expect(seen).toBeInstanceOf(Promise);
     await expect(seen).resolves.toBeUndefined();
   });
+
+  it('cli pipeline - a disposer pushed with finish is awaited even after the deadline (a recording closes complete)', async () => {
+    const stack = new DisposerStack();
+    const done: string[] = [];
+    stack.push(
+      'recorder',
+      () => new Promise<void>((r) => setTimeout(() => r(void done.push('recorder')), 60)),
+      {
+        finish: true,
+      },
+    );
+    stack.push('manager', () => never);
+    await stack.dispose(Promise.resolve());
+    expect(done).toEqual(['recorder']);
+  });
 });

@@ -8,12 +8,20 @@ export type Disposer = (deadline: Promise<void>) => unknown;
 
 const NEVER = new Promise<void>(() => undefined);
 
+export interface DisposerOptions {
+  /**
+   * Awaited even after the deadline, for what must not be cut short (a recording's tail: the docs
+   * promise a complete file). The process's own backstop (main.ts) still bounds it.
+   */
+  finish?: boolean;
+}
+
 export class DisposerStack {
-  private readonly entries: { name: string; dispose: Disposer }[] = [];
+  private readonly entries: { name: string; dispose: Disposer; finish: boolean }[] = [];
 
   /** `name` says what failed, in the message of a disposer that throws. */
-  push(name: string, dispose: Disposer): void {
-    this.entries.push({ name, dispose });
+  push(name: string, dispose: Disposer, options: DisposerOptions = {}): void {
+    this.entries.push({ name, dispose, finish: options.finish === true });
   }
 
   get size(): number {
@@ -23,8 +31,9 @@ export class DisposerStack {
   /**
    * Runs every disposer, last pushed first, each awaited until it settles or `deadline` settles.
    * After the deadline the rest are still called (their synchronous part runs: timers cleared,
-   * sockets told to close, signal handlers removed) but not waited for, so a stop by signal ends on
-   * time even when a reader never reads or a server never answers. A disposer that throws or
+   * sockets told to close, signal handlers removed) but not waited for (unless pushed with `finish`),
+   * so a stop by signal ends on time even when a reader never reads or a server never answers. A
+   * disposer that throws or
    * rejects is reported to `onError` and the others still run; failures after `dispose` returned are
    * not reported (the command has moved on). Disposers pushed while disposing run in the same pass.
    */
@@ -46,7 +55,7 @@ export class DisposerStack {
       if (!finished) onError(name, error);
     };
     for (let entry = this.entries.pop(); entry !== undefined; entry = this.entries.pop()) {
-      const { name, dispose } = entry;
+      const { name, dispose, finish } = entry;
       let settled: Promise<void>;
       try {
         settled = Promise.resolve(dispose(expiry)).then(
@@ -57,7 +66,8 @@ export class DisposerStack {
         report(name, error);
         continue;
       }
-      if (!expired) await Promise.race([settled, expiry]);
+      if (finish) await settled;
+      else if (!expired) await Promise.race([settled, expiry]);
     }
     finished = true;
   }

@@ -29,6 +29,8 @@ interface PlannedSink {
   explain?: (error: NodeJS.ErrnoException) => Error;
   /** A close failure that makes the run fail, as its message; without it, said only with --verbose. */
   closeFailure?: (error: Error) => string;
+  /** Closed in full even after the stop deadline (a recording is always closed complete). */
+  finish?: boolean;
 }
 
 export interface StreamSinks {
@@ -78,6 +80,7 @@ export async function planSinks(
           ? new UsageError(`--out: ${record.path} already exists; add --force to overwrite it`)
           : new UsageError(`--out: cannot write ${record.path}: ${error.code ?? error.message}`),
       closeFailure: (error) => `writing ${record.path}: ${error.message}`,
+      finish: true,
     });
   }
   const nats = config.nats !== undefined ? await natsSink(ctx, config.nats) : undefined;
@@ -97,7 +100,7 @@ export async function planSinks(
  * the stdout flush and after the manager stops (the later steps push theirs later, so they run first).
  */
 export async function attachSinks(ctx: StreamContext, sinks: StreamSinks, feed: TickFeed): Promise<void> {
-  for (const { sink, open, explain, closeFailure } of sinks.planned) {
+  for (const { sink, open, explain, closeFailure, finish } of sinks.planned) {
     try {
       await open?.();
       await sink.attach(feed);
@@ -106,11 +109,14 @@ export async function attachSinks(ctx: StreamContext, sinks: StreamSinks, feed: 
       throw explain ? explain(error as NodeJS.ErrnoException) : error;
     }
     sinks.attached.push(sink);
-    ctx.disposers.push(sink.name, (deadline) =>
-      sink.close(deadline).catch((error: Error) => {
-        if (closeFailure) ctx.fail(closeFailure(error));
-        else throw error;
-      }),
+    ctx.disposers.push(
+      sink.name,
+      (deadline) =>
+        sink.close(finish ? undefined : deadline).catch((error: Error) => {
+          if (closeFailure) ctx.fail(closeFailure(error));
+          else throw error;
+        }),
+      { finish: finish === true },
     );
   }
 }
