@@ -22,6 +22,7 @@ import { Outbox, type OutboxPayload } from './outbox.js';
 import { redactNatsText, redactUrl } from './secrets.js';
 import { DEFAULT_MAX_SUBJECTS, SubjectCache } from './subject-cache.js';
 import { DEFAULT_SUBJECT_PREFIX, statusSubject, tickSubject, validatePrefix } from './subjects.js';
+import type { TickSink } from './tick-sink.js';
 import type { NatsSinkStats, NatsTickSinkOptions, TickEncoding, TickSource } from './types.js';
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
@@ -33,7 +34,8 @@ const DEFAULTS = {
   apiKeyId: 'default',
 } as const;
 
-export class NatsTickSink {
+export class NatsTickSink implements TickSink {
+  readonly name = 'nats';
   /** Private (#): they hold NATS credentials, which util.inspect, JSON.stringify or a spread would show. */
   readonly #options: NatsTickSinkOptions;
   private readonly logger: Logger;

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RecordKind } from '../../src/cli/recording.js';
-import { RecordingWriter } from '../../src/cli/recording-writer.js';
 import { KiteTicker } from '../../src/connection/index.js';
 import { decodeFrame, encodeTicks } from '../../src/protocol/index.js';
 import type { OrderUpdate, Tick } from '../../src/protocol/types.js';
 import { KiteSimulator } from '../../src/simulator/index.js';
+import { RecordingWriter } from '../../src/sinks/recorder/writer.js';
 import { killAll, runCli, startCli } from './cli-helpers.js';
 
 const SUBSCRIBED = [408065, 256265];

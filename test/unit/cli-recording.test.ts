@@ -16,7 +16,7 @@ import {
   UNKNOWN_CONNECTION,
   UNKNOWN_SOURCE,
 } from '../../src/cli/recording.js';
-import { RecordingWriter } from '../../src/cli/recording-writer.js';
+import { RecordingWriter } from '../../src/sinks/recorder/writer.js';
 
 const meta: RecordingMetadata = {
   createdAt: '2026-01-01T00:00:00.000Z',

@@ -2,7 +2,6 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ticksToNdjson, tickToNdjson } from '../../src/cli/ndjson.js';
 import { OutputSink } from '../../src/cli/output.js';
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, startMetricsServer } from '../../src/cli/prometheus.js';
 import {
   pickDefaultSet,
   resolveInstrumentArgs,
@@ -14,6 +13,11 @@ import { renderSummary } from '../../src/cli/summary.js';
 import { formatAge, renderView, toAnsiFrame } from '../../src/cli/view.js';
 import { InstrumentIndex, parseInstrumentsCsv } from '../../src/instruments/index.js';
 import type { FullTick, IndexTick } from '../../src/protocol/types.js';
+import {
+  PROMETHEUS_CONTENT_TYPE,
+  renderPrometheus,
+  startMetricsServer,
+} from '../../src/sinks/prometheus/index.js';
 
 function snapshot(
   at: number,

@@ -1,16 +1,13 @@
 /**
- * Prometheus text exposition (format 0.0.4) of a stats snapshot, and a tiny HTTP server for it on
- * 127.0.0.1. Written here rather than pulling prom-client: the data is a snapshot we already have,
- * so rendering on each scrape is all that is needed.
+ * Prometheus text exposition (format 0.0.4) of a feed snapshot. Written here rather than pulling
+ * prom-client: the data is a snapshot we already have, so rendering on each scrape is all that is needed.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { CliStatsSnapshot } from './snapshot.js';
+import type { FeedSnapshot } from '../tick-sink.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-/** Values the CLI itself counts (not in the manager's stats). */
-export interface CliCounters {
+/** Values counted outside the manager (by the CLI and the other sinks). */
+export interface ExtraCounters {
   /** Output batches dropped because stdout could not keep up. */
   outputDrops?: number;
   /** Frames dropped by the recorder. */
@@ -42,9 +39,9 @@ function family(
 }
 
 /** The exposition text; ends with a newline as the format requires. */
-export function renderPrometheus(snapshot: CliStatsSnapshot, counters: CliCounters = {}): string {
+export function renderPrometheus(snapshot: FeedSnapshot, counters: ExtraCounters = {}): string {
   const perConnection = (
-    pick: (c: CliStatsSnapshot['apiKeys'][number]['connections'][number]) => number | null,
+    pick: (c: FeedSnapshot['apiKeys'][number]['connections'][number]) => number | null,
   ) => {
     const samples: Sample[] = [];
     for (const key of snapshot.apiKeys) {
@@ -155,56 +152,4 @@ export function renderPrometheus(snapshot: CliStatsSnapshot, counters: CliCounte
     );
   }
   return `${out.join('\n')}\n`;
-}
-
-export interface MetricsServer {
-  readonly port: number;
-  /** http://127.0.0.1:PORT/metrics */
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-/** Serves `render()` at GET /metrics on 127.0.0.1:port (0 = any free port). */
-export function startMetricsServer(
-  port: number,
-  render: () => string,
-  host = '127.0.0.1',
-): Promise<MetricsServer> {
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
-      res.writeHead(path === '/metrics' ? 405 : 404, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(path === '/metrics' ? 'method not allowed\n' : 'not found: try /metrics\n');
-      return;
-    }
-    let body: string;
-    try {
-      body = render();
-    } catch {
-      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('metrics unavailable\n');
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': PROMETHEUS_CONTENT_TYPE,
-      'content-length': Buffer.byteLength(body),
-    });
-    res.end(req.method === 'HEAD' ? undefined : body);
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const actual = (server.address() as AddressInfo).port;
-      resolve({
-        port: actual,
-        url: `http://${host}:${actual}/metrics`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
 }

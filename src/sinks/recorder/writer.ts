@@ -1,5 +1,5 @@
 /**
- * Appends records to a `.ktrec` file (format: recording.ts) through one write stream. The source of
+ * Appends records to a `.ktrec` file (format: format.ts) through one write stream. The source of
  * frames cannot be paused, so when the disk falls behind by more than `maxBufferedBytes` the writer
  * drops whole frames and counts them (reported in the summary) instead of growing without bound.
  */
@@ -12,7 +12,7 @@ import {
   UNKNOWN_CONNECTION,
   UNKNOWN_SOURCE,
   writeRecordHeader,
-} from './recording.js';
+} from './format.js';
 
 export interface RecordingWriterOptions {
   /** Bytes queued in memory before frames are dropped. Default 64 MiB. */
