@@ -4,7 +4,7 @@
  */
 
 import type { StatusEvent } from '../../connection/types.js';
-import { ErrorCode, KiteTickerError, redact } from '../../errors.js';
+import { ConnectTimeoutError, redact } from '../../errors.js';
 import { InstrumentIndex } from '../../instruments/index.js';
 import { silentLogger } from '../../logger.js';
 import type { OrderUpdate, Tick } from '../../protocol/types.js';
@@ -387,8 +387,7 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     );
     if (startError !== undefined) throw startError;
     if (stop.reason === 'duration' && session.progress !== undefined) {
-      throw new KiteTickerError(
-        ErrorCode.ConnectTimeout,
+      throw new ConnectTimeoutError(
         `--duration ran out while ${startupState(session.snapshot(), session.progress.phase)}`,
       );
     }
