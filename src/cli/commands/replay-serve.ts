@@ -16,7 +16,7 @@ import { type RecordingMetadata, RecordKind, readRecording } from '../recording.
 import { simCredentials } from '../sim-host.js';
 import { terminalLine } from '../terminal-text.js';
 import { formatInt, plural } from '../view.js';
-import type { ReplayConfig } from './replay.js';
+import type { ReplayConfig, ReplayServeOptions } from './replay-types.js';
 
 /** How often to look for the first subscribing client. */
 const WAIT_POLL_MS = 50;
@@ -26,18 +26,6 @@ const START_GRACE_MS = 250;
 const END_GRACE_MS = 500;
 /** With --speed 0, yield to the event loop every this many frames so sockets get written. */
 const FAST_YIELD_EVERY = 16;
-
-export interface ReplayServeOptions {
-  port: number;
-  host: string;
-  loop: boolean;
-  /** Test credentials accepted: sim_key_1..N / sim_token_1..N. */
-  keys: number;
-  /** Send every frame to every client, subscribed or not. */
-  ignoreSubscriptions: boolean;
-  /** Stop after this long; undefined = end of the recording (or Ctrl-C with --loop). */
-  durationMs: number | undefined;
-}
 
 interface Played {
   frames: number;

@@ -17,7 +17,7 @@ import { type CliConnectionStats, type CliStatsSnapshot, RateTracker } from '../
 import { renderSummary } from '../summary.js';
 import { terminalLine } from '../terminal-text.js';
 import { type QuoteRow, renderView } from '../view.js';
-import type { ReplayServeOptions } from './replay-serve.js';
+import type { ReplayConfig, ReplayServeOptions } from './replay-types.js';
 
 const NO_TICKS: readonly Tick[] = [];
 
@@ -33,17 +33,6 @@ export interface RawReplayOptions {
   keys?: string;
   duration?: string;
   ignoreSubscriptions?: boolean;
-}
-
-export interface ReplayConfig {
-  file: string;
-  format: 'view' | 'ndjson';
-  /** 0 = as fast as possible. */
-  speed: number;
-  quotes: number;
-  summary: boolean;
-  /** `--serve`: play the recording to WebSocket clients instead of printing it. */
-  serve: ReplayServeOptions | undefined;
 }
 
 /** Flags that only mean something with --serve, and the name to report them by. */
