@@ -1,7 +1,9 @@
 /**
  * Every error this library throws or reports is a `KiteTickerError` with a stable `code`, made here
- * and nowhere else, so callers can branch on `error.code` and messages stay consistent.
- * Messages never contain access tokens (see `redact`).
+ * and nowhere else, so callers can branch on `instanceof` or on `error.code` alike: each code has
+ * exactly one class (test/unit/errors-model.test.ts holds that, and that docs/errors.md lists every
+ * code). Other files construct the subclasses, never the base. Messages never contain access tokens
+ * (see `redact`).
  */
 
 export const ErrorCode = {
@@ -37,9 +39,17 @@ export const ErrorCode = {
   ExpiredInstrument: 'ERR_EXPIRED_INSTRUMENT',
   /** The instruments list could not be downloaded (HTTP error, truncated or unreadable body). */
   InstrumentsDownload: 'ERR_INSTRUMENTS_DOWNLOAD',
+  /** A NATS tick message whose payload is not a valid envelope (binary or JSON). */
+  MalformedEnvelope: 'ERR_MALFORMED_ENVELOPE',
+  /** Code the library called (a factory, a listener) threw a value that is not an Error. */
+  Unexpected: 'ERR_UNEXPECTED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/**
+ * The base of every error of the library. Catch it to catch them all; construct a subclass (one per
+ * code) rather than this class.
+ */
 export class KiteTickerError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
@@ -98,19 +108,34 @@ export class ApiKeyNotFoundError extends KiteTickerError {
  * Two entries (ids) with the same `apiKey`. Kite allows 3 sockets per API key, not per entry: two
  * pools for one key would together exceed it and fail later with a misleading connect timeout.
  * Names the ids only; the apiKey is not repeated and the access tokens never are.
+ * `firstId === duplicateId` means one id was added twice: the same code, since either way two entries
+ * collide.
  */
 export class DuplicateApiKeyError extends KiteTickerError {
-  /** The id that came first and the one that repeats its apiKey. */
+  /** The id that came first and the one that repeats its apiKey (the same id when it was added twice). */
   readonly firstId: string;
   readonly duplicateId: string;
   constructor(firstId: string, duplicateId: string, where = '') {
     super(
       ErrorCode.DuplicateApiKey,
-      `${where}API key ids ${JSON.stringify(firstId)} and ${JSON.stringify(duplicateId)} have the same apiKey: Kite allows 3 connections per API key (not per id), so give each apiKey once`,
+      firstId === duplicateId
+        ? `${where}duplicate API key id ${JSON.stringify(firstId)}: each addApiKey() needs a unique id`
+        : `${where}API key ids ${JSON.stringify(firstId)} and ${JSON.stringify(duplicateId)} have the same apiKey: Kite allows 3 connections per API key (not per id), so give each apiKey once`,
     );
     this.name = 'DuplicateApiKeyError';
     this.firstId = firstId;
     this.duplicateId = duplicateId;
+  }
+}
+
+/** `subscribeSymbols` under `DistributionStrategy.Manual`, which never places tokens by itself. */
+export class ManualDistributionError extends KiteTickerError {
+  constructor() {
+    super(
+      ErrorCode.ManualDistribution,
+      'subscribeSymbols cannot auto-distribute under DistributionStrategy.Manual: use subscribeSymbolsToApi(apiKeyId, tokens, mode)',
+    );
+    this.name = 'ManualDistributionError';
   }
 }
 
@@ -134,6 +159,46 @@ export class ConnectionError extends KiteTickerError {
     super(ErrorCode.Connection, message, options);
     this.name = 'ConnectionError';
     this.status = options?.status;
+  }
+}
+
+/** The connection (or the set of connections) did not open within its connect timeout. */
+export class ConnectTimeoutError extends KiteTickerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.ConnectTimeout, message, options);
+    this.name = 'ConnectTimeoutError';
+  }
+}
+
+/** The reconnect policy gave up (or reconnect is off); `cause` is the last failure. */
+export class ReconnectExhaustedError extends KiteTickerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.ReconnectExhausted, message, options);
+    this.name = 'ReconnectExhaustedError';
+  }
+}
+
+/** A pending operation was aborted through its AbortSignal; `cause` is the signal's reason. */
+export class AbortedError extends KiteTickerError {
+  constructor(reason?: unknown) {
+    super(ErrorCode.Aborted, 'the operation was aborted', { cause: reason });
+    this.name = 'AbortedError';
+  }
+}
+
+/** The object was closed or stopped for good; create a new one. */
+export class ClosedError extends KiteTickerError {
+  constructor(message: string) {
+    super(ErrorCode.Closed, message);
+    this.name = 'ClosedError';
+  }
+}
+
+/** A call that needs a started object (`await start()` first). */
+export class NotStartedError extends KiteTickerError {
+  constructor(message: string) {
+    super(ErrorCode.NotStarted, message);
+    this.name = 'NotStartedError';
   }
 }
 
@@ -178,12 +243,36 @@ export class InstrumentsDownloadError extends KiteTickerError {
   }
 }
 
-export function closedError(what: string): KiteTickerError {
-  return new KiteTickerError(ErrorCode.Closed, `${what} is closed`);
+/**
+ * A NATS tick message that cannot be read as an envelope: the consumer counts it and skips it.
+ * `cause` is the JSON parser's error for an unparsable JSON payload.
+ */
+export class MalformedEnvelopeError extends KiteTickerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.MalformedEnvelope, message, options);
+    this.name = 'MalformedEnvelopeError';
+  }
 }
 
-export function abortedError(reason?: unknown): KiteTickerError {
-  return new KiteTickerError(ErrorCode.Aborted, 'the operation was aborted', { cause: reason });
+/**
+ * A value that is not an Error (a string, an object) thrown by code the library called: a factory
+ * or a listener. Reported so that 'error' listeners always receive an Error; the message is the
+ * value as text, redacted, and the value itself is not kept (it could hold a secret).
+ */
+export class UnexpectedError extends KiteTickerError {
+  constructor(message: string) {
+    super(ErrorCode.Unexpected, message);
+    this.name = 'UnexpectedError';
+  }
+}
+
+/** `<what> is closed`: the one wording of ERR_CLOSED for closed objects. */
+export function closedError(what: string): ClosedError {
+  return new ClosedError(`${what} is closed`);
+}
+
+export function abortedError(reason?: unknown): AbortedError {
+  return new AbortedError(reason);
 }
 
 function describeValue(value: unknown): string {

@@ -1,24 +1,48 @@
 /**
- * kiteticker-manager: the curated public surface. Each area's own index.ts chooses what it exports;
- * internals (planners, option resolvers, test seams) stay reachable only by their own file paths.
- * Subpaths: `kiteticker-manager/compat`, `/simulator`, `/nats`.
+ * kiteticker-manager: the curated public surface, listed name by name so that it cannot grow by
+ * accident (test/unit/public-surface.test.ts pins it; docs/api.md documents every name). It holds
+ * what a user of the README and docs/multi-api-guide.md needs: the managers and their builder, one
+ * connection, ticks and their types, the fast decode path, the errors, the instruments list.
+ * The codec's server side (encoders, command parsing, wire constants) and the delivery building blocks
+ * (channels, broadcaster, de-duplicator) live at `kiteticker-manager/protocol`; test seams stay
+ * internal. Other subpaths: `/compat`, `/simulator`, `/nats`.
  */
 
-export * from './connection/index.js';
+// One connection.
+export { KiteTicker } from './connection/ticker.js';
+export type {
+  ConnectionStatus,
+  KiteTickerEvents,
+  KiteTickerOptions,
+  ReconnectPolicy,
+  StatusEvent,
+  TickerStats,
+} from './connection/types.js';
+// Errors: one class per code (docs/errors.md).
 export {
+  AbortedError,
   ApiKeyNotFoundError,
   AuthFailedError,
   CapacityError,
+  ClosedError,
   ConnectionError,
+  ConnectTimeoutError,
+  DuplicateApiKeyError,
   ErrorCode,
   ExpiredInstrumentError,
   InstrumentsDownloadError,
   InvalidArgumentError,
   InvalidTokenError,
   KiteTickerError,
+  MalformedEnvelopeError,
+  ManualDistributionError,
+  NotStartedError,
+  ReconnectExhaustedError,
   redact,
+  UnexpectedError,
   UnknownInstrumentError,
 } from './errors.js';
+// The instruments list.
 export {
   type CacheLoadResult,
   type ChainStrike,
@@ -44,9 +68,56 @@ export {
   type RefreshPolicy,
   type SearchOptions,
 } from './instruments/index.js';
-export type { Logger } from './logger.js';
-export { silentLogger } from './logger.js';
-export * from './manager/index.js';
-export * from './multi/index.js';
-export * from './protocol/index.js';
-export * from './stream/index.js';
+export { type Logger, silentLogger } from './logger.js';
+// One API key (up to 3 connections).
+export { KiteTickerManager, type ManagerState } from './manager/manager.js';
+export type {
+  ConnectionHealthState,
+  ConnectionStatsSnapshot,
+  KiteTickerManagerConfig,
+  KiteTickerManagerEvents,
+  KiteTickerManagerOptions,
+  ManagerHealth,
+  ManagerStats,
+  TickerMessage,
+} from './manager/types.js';
+// Many API keys.
+export { MultiApiKiteTickerManagerBuilder } from './multi/builder.js';
+export { MultiApiKiteTickerManager } from './multi/manager.js';
+export {
+  type ApiKeyCredentials,
+  type ApiKeyFailureReason,
+  type ApiKeyState,
+  type ApiKeyStats,
+  DistributionStrategy,
+  type FailoverEvent,
+  type MultiApiEvents,
+  type MultiApiKiteTickerManagerConfig,
+  type MultiApiMessage,
+  type MultiApiStats,
+  type UnplacedEvent,
+} from './multi/types.js';
+export type { ExchangeName } from './protocol/constants.js';
+// Ticks and the fast decode path.
+export { Mode } from './protocol/constants.js';
+export { decodeFrame, isHeartbeat } from './protocol/decode.js';
+export { FrameView } from './protocol/frame-view.js';
+export { parseTextMessage } from './protocol/text.js';
+export type {
+  Depth,
+  DepthLevel,
+  FullTick,
+  IndexTick,
+  LtpTick,
+  Ohlc,
+  OrderUpdate,
+  ProtocolErrorHandler,
+  ProtocolErrorInfo,
+  ProtocolErrorKind,
+  QuoteTick,
+  TextMessage,
+  Tick,
+} from './protocol/types.js';
+// What the managers hand out: channels and the latest-quote table (made by the managers, not by you).
+export type { LatestQuoteTable } from './stream/latest-quotes.js';
+export type { Channel, ChannelOptions, OverflowPolicy } from './stream/types.js';

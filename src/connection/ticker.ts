@@ -13,10 +13,11 @@ import {
   AuthFailedError,
   abortedError,
   ConnectionError,
+  ConnectTimeoutError,
   closedError,
-  ErrorCode,
   InvalidArgumentError,
-  KiteTickerError,
+  type KiteTickerError,
+  ReconnectExhaustedError,
   redact,
 } from '../errors.js';
 import { isMode, Mode } from '../protocol/constants.js';
@@ -484,10 +485,7 @@ export class KiteTicker extends EventEmitter<KiteTickerEvents> implements Ticker
       );
     } else if (attempt.endedBy === 'timeout') {
       reason = 'connect_timeout';
-      error = new KiteTickerError(
-        ErrorCode.ConnectTimeout,
-        `connection not established within ${this.#opts.connectTimeoutMs} ms`,
-      );
+      error = new ConnectTimeoutError(`connection not established within ${this.#opts.connectTimeoutMs} ms`);
     } else if (http !== undefined) {
       reason = `http_${http}`;
       error = new ConnectionError(`upgrade refused with HTTP ${http}`, { status: http });
@@ -514,8 +512,7 @@ export class KiteTicker extends EventEmitter<KiteTickerEvents> implements Ticker
     );
     if (this.#status === 'closed' || this.#closing) return; // an error listener closed us
     if (this.#retries >= maxAttempts) {
-      const exhausted = new KiteTickerError(
-        ErrorCode.ReconnectExhausted,
+      const exhausted = new ReconnectExhaustedError(
         policy.enabled
           ? `gave up after ${this.#retries} reconnect attempts; last failure: ${error.message}`
           : `reconnect is disabled; connection lost: ${error.message}`,

@@ -93,12 +93,12 @@ export async function downloadInstruments(options: DownloadOptions = {}): Promis
       timeout: timeoutMs,
     });
     const timer = setTimeout(
-      () => req.destroy(new Error(`no complete answer within ${timeoutMs} ms`)),
+      () => req.destroy(new InstrumentsDownloadError(`no complete answer within ${timeoutMs} ms`)),
       timeoutMs,
     );
     timer.unref();
     req.once('close', () => clearTimeout(timer));
-    req.once('timeout', () => req.destroy(new Error(`socket idle for ${timeoutMs} ms`)));
+    req.once('timeout', () => req.destroy(new InstrumentsDownloadError(`socket idle for ${timeoutMs} ms`)));
     req.once('response', resolve);
     req.once('error', (err) =>
       reject(new InstrumentsDownloadError(`GET ${shown} failed: ${err.message}`, { cause: err })),
@@ -213,5 +213,5 @@ async function decode(res: IncomingMessage, body: Buffer, maxBytes: number): Pro
   if (encoding === 'gzip' || encoding === 'x-gzip') return gunzip(body, { maxOutputLength: maxBytes });
   if (encoding === 'deflate') return inflate(body, { maxOutputLength: maxBytes });
   if (encoding === '' || encoding === 'identity') return body;
-  throw new Error(`unsupported Content-Encoding ${encoding}`);
+  throw new InstrumentsDownloadError(`unsupported Content-Encoding ${encoding}`);
 }

@@ -19,7 +19,13 @@ import type {
   TickerConnection,
   TickerStats,
 } from '../connection/types.js';
-import { closedError, ErrorCode, InvalidArgumentError, KiteTickerError, redact } from '../errors.js';
+import {
+  ConnectTimeoutError,
+  closedError,
+  InvalidArgumentError,
+  KiteTickerError,
+  redact,
+} from '../errors.js';
 import { isMode, type Mode } from '../protocol/constants.js';
 import { validateTokens } from '../protocol/index.js';
 import type { OrderUpdate, ProtocolErrorInfo, Tick } from '../protocol/types.js';
@@ -517,8 +523,7 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
     const timer = setTimeout(
       () =>
         timeout.abort(
-          new KiteTickerError(
-            ErrorCode.ConnectTimeout,
+          new ConnectTimeoutError(
             `connections of api_key ${this.apiKey} did not connect within ${this.config.connectionTimeoutMs} ms`,
           ),
         ),

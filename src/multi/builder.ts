@@ -4,7 +4,7 @@
  */
 import { TIMEOUT, WINDOW } from '../config/limits.js';
 import { count, duration } from '../config/validate.js';
-import { DuplicateApiKeyError, ErrorCode, InvalidArgumentError, KiteTickerError } from '../errors.js';
+import { DuplicateApiKeyError, InvalidArgumentError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { MANAGER_DEFAULTS, resolveManagerConfig } from '../manager/config.js';
 import type { KiteTickerManagerConfig } from '../manager/types.js';
@@ -131,8 +131,8 @@ export class MultiApiKiteTickerManagerBuilder {
   }
 
   /**
-   * Validates and builds. Throws InvalidArgumentError, or ERR_DUPLICATE_API_KEY (a KiteTickerError for
-   * an id added twice, a DuplicateApiKeyError for one apiKey under two ids).
+   * Validates and builds. Throws InvalidArgumentError, or DuplicateApiKeyError (ERR_DUPLICATE_API_KEY)
+   * for an id added twice or one apiKey under two ids.
    */
   build(): MultiApiKiteTickerManager {
     return new MultiApiKiteTickerManager(this.resolve());
@@ -150,10 +150,7 @@ export class MultiApiKiteTickerManagerBuilder {
       requireText(key.apiKey, `apiKey of ${JSON.stringify(key.id)}`);
       requireText(key.accessToken, `accessToken of ${JSON.stringify(key.id)}`);
       if (seen.has(key.id)) {
-        throw new KiteTickerError(
-          ErrorCode.DuplicateApiKey,
-          `duplicate API key id ${JSON.stringify(key.id)}: each addApiKey() needs a unique id`,
-        );
+        throw new DuplicateApiKeyError(key.id, key.id);
       }
       seen.add(key.id);
       // Kite's 3-socket limit is per apiKey: two ids for one key would start two pools over it.

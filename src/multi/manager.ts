@@ -17,7 +17,10 @@ import {
   ErrorCode,
   InvalidArgumentError,
   KiteTickerError,
+  ManualDistributionError,
+  NotStartedError,
   redact,
+  UnexpectedError,
 } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { KiteTickerManagerEvents, TickerMessage } from '../manager/types.js';
@@ -184,10 +187,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
    */
   async subscribeSymbols(tokens: readonly number[], mode?: Mode): Promise<void> {
     if (this.#config.distributionStrategy === DistributionStrategy.Manual) {
-      throw new KiteTickerError(
-        ErrorCode.ManualDistribution,
-        'subscribeSymbols cannot auto-distribute under DistributionStrategy.Manual: use subscribeSymbolsToApi(apiKeyId, tokens, mode)',
-      );
+      throw new ManualDistributionError();
     }
     const list = validateTokens(tokens);
     checkMode(mode);
@@ -745,7 +745,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
   #assertRunning(): void {
     if (this.#state === 'stopped') throw closedError(NAME);
     if (this.#state !== 'running') {
-      throw new KiteTickerError(ErrorCode.NotStarted, `${NAME} is not started: await start() first`);
+      throw new NotStartedError(`${NAME} is not started: await start() first`);
     }
   }
 
@@ -768,7 +768,11 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
   #report(error: unknown, apiKeyId: string | undefined): void {
     this.#logger.error({ apiKeyId, error: this.#describe(error) }, 'multi-key manager error');
     if (this.listenerCount('error') > 0) {
-      this.emit('error', error instanceof Error ? error : new Error(this.#describe(error)), apiKeyId);
+      this.emit(
+        'error',
+        error instanceof Error ? error : new UnexpectedError(this.#describe(error)),
+        apiKeyId,
+      );
     }
   }
 

@@ -15,7 +15,7 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { FAULT, MAX_UNIVERSE_SIZE, SIM_PERIOD } from '../config/limits.js';
 import { count, duration, finiteNumber } from '../config/validate.js';
-import { ErrorCode, InvalidArgumentError, KiteTickerError, redact } from '../errors.js';
+import { ClosedError, InvalidArgumentError, NotStartedError, redact } from '../errors.js';
 import { parseInstrumentsCsv } from '../instruments/parse.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { parseClientCommand } from '../protocol/commands.js';
@@ -267,8 +267,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
 
   /** Listens on `port` (default the constructor's, else 0 = ephemeral) and `host` (default 127.0.0.1). */
   async start(options: { port?: number; host?: string } = {}): Promise<void> {
-    if (this.#stopped)
-      throw new KiteTickerError(ErrorCode.Closed, 'the simulator was stopped; create a new one');
+    if (this.#stopped) throw new ClosedError('the simulator was stopped; create a new one');
     if (this.#started) return;
     this.#host = options.host ?? this.#options.host ?? this.#host;
     await this.#listen(options.port ?? this.#options.port ?? 0);
@@ -335,7 +334,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   }
 
   #requireStarted(): void {
-    if (!this.#started) throw new KiteTickerError(ErrorCode.NotStarted, 'the simulator is not started');
+    if (!this.#started) throw new NotStartedError('the simulator is not started');
   }
 
   #listen(port: number): Promise<void> {

@@ -16,9 +16,11 @@
  * JSON payloads are one object `{"v":1,"publisherId","sequence","receivedAt","apiKeyId","tick"}` and
  * start with '{' (0x7b), which a binary payload never does (its first byte is the version).
  */
+import { MalformedEnvelopeError } from '../errors.js';
 import { decodeFrame } from '../protocol/decode.js';
 import { encodedLength, writeTick } from '../protocol/encode.js';
-import type { ProtocolErrorHandler, Tick } from '../protocol/types.js';
+import { isKnownPacketLength } from '../protocol/layout.js';
+import type { Tick } from '../protocol/types.js';
 
 export const ENVELOPE_VERSION = 1;
 /** Bytes before the API key id. */
@@ -107,36 +109,46 @@ export interface Envelope {
   publisherId: number;
 }
 
-/** Reads a binary or JSON envelope. Throws an Error with a reason for anything malformed. */
+/** Reads a binary or JSON envelope. Throws MalformedEnvelopeError with a reason for anything malformed. */
 export function decodeEnvelope(data: Uint8Array): Envelope {
-  if (data.byteLength === 0) throw new Error('empty payload');
+  if (data.byteLength === 0) throw new MalformedEnvelopeError('empty payload');
   return data[0] === JSON_START ? decodeJson(data) : decodeBinary(data);
 }
 
-// Module-level so that decoding a message does not create a closure.
-let decodeError: string | undefined;
-const onDecodeError: ProtocolErrorHandler = (info) => {
-  decodeError ??= `${info.kind}: ${info.detail}`;
-};
+/**
+ * Why the frame of one packet at `frameStart` is malformed, or undefined when it is sound. Checked
+ * here, before decoding, so that a sound frame decodes to exactly one tick with no error callback (and
+ * no state shared between calls to carry the callback's report out).
+ */
+function frameOfOneProblem(data: Uint8Array, frameStart: number): string | undefined {
+  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const count = v.getUint16(frameStart);
+  if (count !== 1) return `${count} packets, expected 1`;
+  const length = v.getUint16(frameStart + 2);
+  if (!isKnownPacketLength(length)) return `unknown packet length ${length}`;
+  const size = data.byteLength - frameStart - FRAME_OF_ONE;
+  if (size !== length) return `packet length ${length} but ${size} bytes follow`;
+  return undefined;
+}
 
 let lastKeyBytes: Uint8Array | undefined;
 let lastKey = '';
 
 function decodeBinary(data: Uint8Array): Envelope {
   if (data.byteLength < FIXED_HEADER + FRAME_OF_ONE)
-    throw new Error(`payload too short (${data.byteLength} bytes)`);
+    throw new MalformedEnvelopeError(`payload too short (${data.byteLength} bytes)`);
   const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const version = v.getUint8(0);
-  if (version !== ENVELOPE_VERSION) throw new Error(`unknown envelope version ${version}`);
+  if (version !== ENVELOPE_VERSION) throw new MalformedEnvelopeError(`unknown envelope version ${version}`);
   const k = v.getUint8(1);
   const frameStart = FIXED_HEADER + k;
-  if (data.byteLength < frameStart + FRAME_OF_ONE) throw new Error('payload shorter than its header');
-  decodeError = undefined;
-  const ticks = decodeFrame(data.subarray(frameStart), onDecodeError);
-  const error = decodeError as string | undefined;
-  const tick = ticks[0];
-  if (!tick || ticks.length !== 1 || error)
-    throw new Error(`bad packet: ${error ?? `${ticks.length} ticks`}`);
+  if (data.byteLength < frameStart + FRAME_OF_ONE)
+    throw new MalformedEnvelopeError('payload shorter than its header');
+  const problem = frameOfOneProblem(data, frameStart);
+  if (problem !== undefined) throw new MalformedEnvelopeError(`bad packet: ${problem}`);
+  const tick = decodeFrame(data.subarray(frameStart))[0];
+  // Unreachable after frameOfOneProblem; kept so a future layout change fails loudly, not silently.
+  if (!tick) throw new MalformedEnvelopeError('bad packet: no tick');
   return {
     tick,
     apiKeyId: readKey(data, k),
@@ -166,8 +178,16 @@ function readKey(data: Uint8Array, k: number): string {
 }
 
 function decodeJson(data: Uint8Array): Envelope {
-  const parsed = JSON.parse(utf8Decoder.decode(data)) as Record<string, unknown>;
-  if (parsed.v !== ENVELOPE_VERSION) throw new Error(`unknown envelope version ${String(parsed.v)}`);
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(utf8Decoder.decode(data)) as Record<string, unknown>;
+  } catch (error) {
+    throw new MalformedEnvelopeError('JSON envelope does not parse', { cause: error });
+  }
+  if (parsed === null || typeof parsed !== 'object')
+    throw new MalformedEnvelopeError('JSON envelope is not an object');
+  if (parsed.v !== ENVELOPE_VERSION)
+    throw new MalformedEnvelopeError(`unknown envelope version ${String(parsed.v)}`);
   const tick = parsed.tick as Record<string, unknown> | undefined;
   if (
     !tick ||
@@ -178,7 +198,9 @@ function decodeJson(data: Uint8Array): Envelope {
     typeof parsed.receivedAt !== 'number' ||
     typeof parsed.apiKeyId !== 'string'
   ) {
-    throw new Error('JSON envelope lacks tick, sequence, publisherId, receivedAt or apiKeyId');
+    throw new MalformedEnvelopeError(
+      'JSON envelope lacks tick, sequence, publisherId, receivedAt or apiKeyId',
+    );
   }
   // JSON turned Dates into ISO strings; give consumers the same shapes as the binary path.
   reviveDate(tick, 'last_trade_time');

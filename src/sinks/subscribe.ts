@@ -7,7 +7,7 @@
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { MAX_CHANNEL_CAPACITY } from '../config/limits.js';
 import { count } from '../config/validate.js';
-import { ConnectionError, InvalidArgumentError } from '../errors.js';
+import { ConnectionError, InvalidArgumentError, UnexpectedError } from '../errors.js';
 import { withUrlCredentials } from './auth.js';
 import { decodeEnvelope } from './envelope.js';
 import { GapTracker } from './gap-tracker.js';
@@ -130,7 +130,7 @@ class QueuedTickSubscription implements TickSubscription {
       };
     } catch (error) {
       this.counters.decodeErrors++;
-      this.#options.onError?.(error instanceof Error ? error : new Error(String(error)), subject);
+      this.#options.onError?.(error instanceof Error ? error : new UnexpectedError(String(error)), subject);
       return;
     }
     this.counters.received++;

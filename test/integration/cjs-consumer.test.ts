@@ -13,9 +13,13 @@ import { isCi } from '../helpers/fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CONSUMER = fileURLToPath(new URL('../fixtures/cjs-consumer.cjs', import.meta.url));
-const built = ['index.js', 'compat/index.js', 'simulator/index.js', 'sinks/index.js'].every((f) =>
-  existsSync(fileURLToPath(new URL(`../../dist/${f}`, import.meta.url))),
-);
+const built = [
+  'index.js',
+  'protocol-public.js',
+  'compat/index.js',
+  'simulator/index.js',
+  'sinks/index.js',
+].every((f) => existsSync(fileURLToPath(new URL(`../../dist/${f}`, import.meta.url))));
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 const requireEsm = major > 20 || (major === 20 && minor >= 19);
 
@@ -36,6 +40,8 @@ describe('cjs consumer', () => {
     expect(JSON.parse(stdout)).toEqual({
       main: ['KiteTicker', 'KiteTickerManager', 'MultiApiKiteTickerManager', 'decodeFrame'],
       compat: 'function',
+      protocol: 'function',
+      rootHasNoEncoder: true,
       modeFull: 'full',
       decoded: 123.45,
       simulator: 'function',

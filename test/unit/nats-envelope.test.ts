@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, MalformedEnvelopeError } from '../../src/errors.js';
 import { decodeFrame } from '../../src/protocol/decode.js';
 import { encodeTick } from '../../src/protocol/encode.js';
 import {
@@ -61,6 +62,43 @@ describe('nats envelope', () => {
     const wrongVersion = ok.slice();
     wrongVersion[0] = 2;
     expect(() => decodeEnvelope(wrongVersion)).toThrow(/version 2/);
+  });
+
+  it('nats - every malformed payload is a MalformedEnvelopeError (ERR_MALFORMED_ENVELOPE) naming the reason', () => {
+    const writer = new EnvelopeWriter();
+    const [tick] = sampleTicks(1);
+    const ok = writer.write(tick!, apiKeyIdBytes('k'), 1, 1, 0).slice();
+    const frameStart = 18 + 1;
+    const twoPackets = ok.slice();
+    twoPackets[frameStart + 1] = 2; // N = 2 in a frame of one
+    const badLength = ok.slice();
+    badLength[frameStart + 3] = 9; // L = 9: no Kite packet has 9 bytes
+    const trailing = new Uint8Array(ok.byteLength + 3);
+    trailing.set(ok);
+    const cases: [Uint8Array, RegExp][] = [
+      [new Uint8Array(0), /empty payload/],
+      [ok.subarray(0, 10), /too short/],
+      [ok.subarray(0, 30), /bad packet: packet length/],
+      [twoPackets, /bad packet: 2 packets, expected 1/],
+      [badLength, /bad packet: unknown packet length 9/],
+      [trailing, /bad packet: packet length \d+ but \d+ bytes follow/],
+      [new TextEncoder().encode('{"v":1,'), /does not parse/],
+      [new TextEncoder().encode('{"v":1}'), /lacks tick/],
+      [new TextEncoder().encode('{"v":7}'), /version 7/],
+    ];
+    for (const [payload, reason] of cases) {
+      let caught: unknown;
+      try {
+        decodeEnvelope(payload);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, String(reason)).toBeInstanceOf(MalformedEnvelopeError);
+      expect((caught as MalformedEnvelopeError).code).toBe(ErrorCode.MalformedEnvelope);
+      expect((caught as Error).message).toMatch(reason);
+    }
+    // A bad payload leaves nothing behind: the next good one decodes (no state between calls).
+    expect(decodeEnvelope(ok).tick.instrument_token).toBe(tick!.instrument_token);
   });
 });
 

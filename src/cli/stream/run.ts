@@ -3,7 +3,7 @@
  * A stop during start-up wins over start-up; a start-up that stalls says what it waits for. What is
  * started here is stopped by the disposer stack: the view first, then the chains, then the manager.
  */
-import { ErrorCode, KiteTickerError } from '../../errors.js';
+import { ConnectTimeoutError } from '../../errors.js';
 import { STARTUP_REPORT_INTERVAL_MS, startupState, waitingLine } from '../startup-progress.js';
 import type { StreamContext } from './context.js';
 import type { StreamInstruments } from './instruments.js';
@@ -48,8 +48,7 @@ export async function runUntilStopped(
   );
   if (startError !== undefined) throw startError;
   if (stop.reason === 'duration' && session.progress !== undefined) {
-    throw new KiteTickerError(
-      ErrorCode.ConnectTimeout,
+    throw new ConnectTimeoutError(
       `--duration ran out while ${startupState(session.snapshot(), session.progress.phase)}`,
     );
   }
