@@ -103,6 +103,8 @@ export class SimulatorAuthoriser implements KiteAuthoriser {
   }
 
   refuse(window: RefusalWindow): void {
+    // Expired windows also go here, so refusals injected with no upgrade in between stay bounded too.
+    this.#refusals = this.#refusals.filter((w) => w.until > Date.now());
     this.#refusals.push(window);
   }
 }
