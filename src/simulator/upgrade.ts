@@ -102,6 +102,11 @@ export class SimulatorAuthoriser implements KiteAuthoriser {
     this.#revoked.add(apiKey);
   }
 
+  /** Refusal windows kept (expired ones are dropped on the next upgrade or refusal). */
+  get refusalWindows(): number {
+    return this.#refusals.length;
+  }
+
   refuse(window: RefusalWindow): void {
     // Expired windows also go here, so refusals injected with no upgrade in between stay bounded too.
     this.#refusals = this.#refusals.filter((w) => w.until > Date.now());
