@@ -18,7 +18,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'restart',
 ];
 
-/** What chaos may do to the server; implemented by KiteSimulator. Each returns false if it did nothing. */
+/** What chaos may do to the server; implemented by FaultInjector (faults.ts). Each returns false if it did nothing. */
 export interface ChaosTarget {
   /** Ids of the currently open connections, in a stable order. */
   connectionIds(): number[];

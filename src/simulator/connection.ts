@@ -1,29 +1,18 @@
 /**
- * Server-side state of one simulator socket. Plain data plus the few per-connection callbacks blast
- * mode needs, bound once here so the send loop creates no closure per frame.
+ * The market's state of one simulator socket (the front end keeps the rest, see
+ * src/kite-server/connection.ts): its subscriptions by schedule phase, the snapshots due at the next
+ * step, its staggered frame, and blast mode's cursor. The per-connection callbacks are bound once here
+ * so the send loop creates no closure per frame.
  */
-import type { WebSocket } from 'ws';
+import type { KiteServerConnection } from '../kite-server/connection.js';
 import type { Mode } from '../protocol/constants.js';
 
-export class SimConnection {
-  readonly id: number;
-  readonly apiKey: string;
-  readonly ws: WebSocket;
-  readonly openedAt: number;
-  /** token -> mode, every subscribed token (known to the universe or not). */
-  readonly subscriptions = new Map<number, Mode>();
+export class FeedConnection {
+  readonly conn: KiteServerConnection;
   /** Per schedule phase: instrument index -> mode, for subscribed tokens that exist in the universe. */
   readonly buckets: Map<number, Mode>[];
   /** Instruments subscribed or re-moded since the last step: sent as a snapshot at the next step. */
   readonly pending = new Map<number, Mode>();
-  open = true;
-  framesSent = 0;
-  ticksSent = 0;
-  heartbeatsSent = 0;
-  /** Epoch ms of the last frame of any kind handed to the socket. */
-  lastSentAt: number;
-  /** Epoch ms until which nothing is sent (Infinity: until the socket closes). */
-  stalledUntil = 0;
 
   /** Fixed offset (ms) of this connection's tick frames within each batch interval (see stagger.ts). */
   readonly staggerMs: number;
@@ -43,20 +32,13 @@ export class SimConnection {
   readonly onBlastResume: () => void;
 
   constructor(
-    id: number,
-    apiKey: string,
-    ws: WebSocket,
-    now: number,
+    conn: KiteServerConnection,
     phases: number,
-    pump: (conn: SimConnection) => void,
-    staggerMs = 0,
-    flushDeferred: (conn: SimConnection) => void = () => {},
+    staggerMs: number,
+    pump: (fc: FeedConnection) => void,
+    flushDeferred: (fc: FeedConnection) => void,
   ) {
-    this.id = id;
-    this.apiKey = apiKey;
-    this.ws = ws;
-    this.openedAt = now;
-    this.lastSentAt = now;
+    this.conn = conn;
     this.buckets = Array.from({ length: phases }, () => new Map<number, Mode>());
     this.staggerMs = staggerMs;
     this.onDeferredDue = () => {
@@ -76,7 +58,13 @@ export class SimConnection {
     };
   }
 
-  isStalled(now: number): boolean {
-    return now < this.stalledUntil;
+  /** Forgets what is queued for the socket (it closed). */
+  clear(): void {
+    this.pending.clear();
+    this.blastFrames = undefined;
+    if (this.deferTimer) clearTimeout(this.deferTimer);
+    this.deferTimer = undefined;
+    this.deferred = [];
+    this.deferredPackets = 0;
   }
 }

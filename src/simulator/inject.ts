@@ -4,6 +4,9 @@
  * that connection subscribes, as Kite would. The packet index is reused from frame to frame, so a frame
  * that every target subscribes in full is forwarded without any allocation.
  */
+import { InvalidArgumentError } from '../errors.js';
+import type { KiteServerConnection } from '../kite-server/connection.js';
+import type { KiteProtocolServer } from '../kite-server/server.js';
 import type { Mode } from '../protocol/constants.js';
 
 /** Where a frame should go: a connection id, every socket of one API key, or every socket. */
@@ -91,5 +94,70 @@ export class FramePacketIndex {
     this.offsets = new Uint32Array(size);
     this.lengths = new Uint16Array(size);
     this.tokens = new Uint32Array(size);
+  }
+}
+
+/** `KiteSimulator.injectFrame`: sends ready-made frames through the front end. */
+export class FrameInjector {
+  readonly #front: KiteProtocolServer;
+  readonly #index = new FramePacketIndex();
+  readonly #kept = { packets: 0 };
+  readonly #textDecoder = new TextDecoder();
+
+  constructor(front: KiteProtocolServer) {
+    this.#front = front;
+  }
+
+  /** See KiteSimulator.injectFrame. Returns the number of sockets the frame was handed to. */
+  inject(
+    target: InjectTarget,
+    frame: Uint8Array,
+    kind: 'binary' | 'text',
+    options: InjectFrameOptions,
+  ): number {
+    if (!(frame instanceof Uint8Array))
+      throw new InvalidArgumentError('injectFrame: frame must be a Uint8Array');
+    if (kind !== 'binary' && kind !== 'text') {
+      throw new InvalidArgumentError(`injectFrame: kind must be 'binary' or 'text', got ${String(kind)}`);
+    }
+    const front = this.#front;
+    // 'all' iterates the live map (no copy per frame): sending never adds or removes connections.
+    const targets: Iterable<KiteServerConnection> =
+      target === 'all' ? front.connections() : front.find(target);
+    if (kind === 'text') {
+      const text = this.#textDecoder.decode(frame);
+      let sent = 0;
+      for (const conn of targets) {
+        if (!front.canSend(conn, Date.now())) continue;
+        front.sendText(conn, text);
+        sent++;
+      }
+      return sent;
+    }
+    const now = Date.now();
+    const filter = options.subscribedOnly === true && frame.byteLength >= 2;
+    const index = filter ? this.#index.index(frame) : undefined;
+    const declared = frame.byteLength >= 2 ? (frame[0]! << 8) | frame[1]! : 0;
+    let sent = 0;
+    for (const conn of targets) {
+      if (!front.canSend(conn, now) || front.isSlow(conn)) continue;
+      let out: Uint8Array | undefined = frame;
+      let packets = declared;
+      if (index) {
+        out = index.select(conn.subscriptions, this.#kept);
+        packets = this.#kept.packets;
+        if (out === undefined) continue;
+      }
+      // Shared, not sendBinary: an injected frame may go to several sockets, so it is never stamped.
+      front.sendShared(conn, out, now);
+      if (packets > 0) {
+        conn.framesSent++;
+        conn.ticksSent += packets;
+      } else if (out.byteLength < 2) {
+        conn.heartbeatsSent++;
+      }
+      sent++;
+    }
+    return sent;
   }
 }

@@ -2,6 +2,7 @@
  * The public contract of the Kite-compatible simulator (`KiteSimulator`). Tests of every other layer
  * drive faults and assert against this introspection, so these names are stable.
  */
+import type { CommandLogEntry } from '../kite-server/types.js';
 import type { Logger } from '../logger.js';
 import type { Mode } from '../protocol/constants.js';
 import type { OrderUpdate } from '../protocol/types.js';
@@ -143,16 +144,8 @@ export interface SimulatorConnectionInfo {
   stalled: boolean;
 }
 
-export interface SimulatorCommandLogEntry {
-  at: number;
-  connectionId: number;
-  /** The raw text as received (its first 64 KiB when `truncated`), or `<binary N bytes>`. */
-  text: string;
-  /** Size of the frame as received, in bytes. */
-  bytes: number;
-  /** True when `text` holds only the first 64 KiB of a longer command. */
-  truncated: boolean;
-}
+/** One client command as the simulator logged it (see src/kite-server/command-log.ts). */
+export type SimulatorCommandLogEntry = CommandLogEntry;
 
 export interface SimulatorKeyInfo {
   apiKey: string;

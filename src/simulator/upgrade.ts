@@ -1,12 +1,15 @@
 /**
- * The upgrade gate: decides, from the request URL and the simulator's state, whether a WebSocket upgrade
- * is accepted or refused with which HTTP status. Pure, so every rule is testable without sockets.
- * Order of checks: path, forced refusals (an overloaded front end answers before auth), credentials
- * (403, as Kite), then the per-key connection limit.
+ * Who may connect to the simulator: its credential table (api_key -> access_token), revocations, and
+ * forced refusal windows (an overloaded front end answers before it checks credentials). The front end
+ * (src/kite-server) asks `SimulatorAuthoriser.authorise` on every upgrade, then applies the path and the
+ * per-key socket limit itself; `decideUpgrade` below composes both, pure, for tests and callers that
+ * want the whole rule set without sockets.
  */
 
-import { STATUS_CODES } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Authorisation, KiteAuthoriser, UpgradeRequest } from '../kite-server/types.js';
+import { decideUpgrade as decideKiteUpgrade, type UpgradeDecision } from '../kite-server/upgrade.js';
+
+export type { UpgradeDecision };
 
 export interface RefusalWindow {
   status: number;
@@ -27,56 +30,86 @@ export interface UpgradeContext {
   connectionLimitStatus: number;
 }
 
-export type UpgradeDecision =
-  | { ok: true; apiKey: string }
-  | { ok: false; status: number; apiKey: string | undefined; reason: string };
-
-/** Decides one upgrade. `rawUrl` is the request target (`/?api_key=...&access_token=...`). */
-export function decideUpgrade(rawUrl: string | undefined, ctx: UpgradeContext): UpgradeDecision {
-  let url: URL;
-  try {
-    url = new URL(rawUrl ?? '/', 'http://simulator.invalid');
-  } catch {
-    return { ok: false, status: 400, apiKey: undefined, reason: 'malformed request URL' };
-  }
-  const apiKey = url.searchParams.get('api_key') ?? undefined;
-  if (url.pathname !== '/' && url.pathname !== '') {
-    return { ok: false, status: 404, apiKey, reason: 'not found' };
-  }
-  for (const w of ctx.refusals) {
-    if (w.until > ctx.now && (w.apiKey === undefined || w.apiKey === apiKey)) {
-      return { ok: false, status: w.status, apiKey, reason: 'upgrades are being refused' };
+/** The refusal windows first, then the credentials (403, as Kite). */
+export function authoriseUpgrade(
+  request: UpgradeRequest,
+  credentials: ReadonlyMap<string, string>,
+  revoked: ReadonlySet<string>,
+  refusals: readonly RefusalWindow[],
+): Authorisation {
+  const { apiKey, accessToken, now } = request;
+  for (const w of refusals) {
+    if (w.until > now && (w.apiKey === undefined || w.apiKey === apiKey)) {
+      return { ok: false, status: w.status, reason: 'upgrades are being refused' };
     }
   }
-  const token = url.searchParams.get('access_token');
-  if (!apiKey || !token) {
-    return { ok: false, status: 403, apiKey, reason: 'api_key and access_token are required' };
+  if (!apiKey || !accessToken) {
+    return { ok: false, status: 403, reason: 'api_key and access_token are required' };
   }
-  const expected = ctx.credentials.get(apiKey);
-  if (expected === undefined || expected !== token || ctx.revoked.has(apiKey)) {
-    return { ok: false, status: 403, apiKey, reason: 'invalid api_key or access_token' };
-  }
-  if (ctx.openConnections(apiKey) >= ctx.maxConnectionsPerKey) {
-    return {
-      ok: false,
-      status: ctx.connectionLimitStatus,
-      apiKey,
-      reason: `too many connections for this api_key (max ${ctx.maxConnectionsPerKey})`,
-    };
+  const expected = credentials.get(apiKey);
+  if (expected === undefined || expected !== accessToken || revoked.has(apiKey)) {
+    return { ok: false, status: 403, reason: 'invalid api_key or access_token' };
   }
   return { ok: true, apiKey };
 }
 
-/** Answers an upgrade request with a plain HTTP error and closes the socket (no WebSocket involved). */
-export function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
-  const body = `${reason}\n`;
-  const head =
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
-    'Connection: close\r\n' +
-    'Content-Type: text/plain; charset=utf-8\r\n' +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-    (status === 429 || status === 503 ? 'Retry-After: 1\r\n' : '') +
-    '\r\n';
-  socket.once('finish', () => socket.destroy());
-  socket.end(head + body);
+/** Decides one upgrade. `rawUrl` is the request target (`/?api_key=...&access_token=...`). */
+export function decideUpgrade(rawUrl: string | undefined, ctx: UpgradeContext): UpgradeDecision {
+  const authoriser: KiteAuthoriser = {
+    authorise: (r) => authoriseUpgrade(r, ctx.credentials, ctx.revoked, ctx.refusals),
+  };
+  return decideKiteUpgrade(rawUrl, ctx.now, authoriser, ctx);
+}
+
+/** The simulator's live credential state, as the front end's authoriser. */
+export class SimulatorAuthoriser implements KiteAuthoriser {
+  readonly #credentials = new Map<string, string>();
+  readonly #revoked = new Set<string>();
+  #refusals: RefusalWindow[] = [];
+
+  constructor(credentials: Readonly<Record<string, string>>) {
+    for (const [k, v] of Object.entries(credentials)) this.#credentials.set(k, v);
+  }
+
+  authorise(request: UpgradeRequest): Authorisation {
+    // Expired windows go here, on the path that reads them: the list stays as short as the live ones.
+    this.#refusals = this.#refusals.filter((w) => w.until > request.now);
+    return authoriseUpgrade(request, this.#credentials, this.#revoked, this.#refusals);
+  }
+
+  knows(apiKey: string): boolean {
+    return this.#credentials.has(apiKey);
+  }
+
+  apiKeys(): string[] {
+    return [...this.#credentials.keys()];
+  }
+
+  token(apiKey: string): string | undefined {
+    return this.#credentials.get(apiKey);
+  }
+
+  isRevoked(apiKey: string): boolean {
+    return this.#revoked.has(apiKey);
+  }
+
+  setAccessToken(apiKey: string, accessToken: string): void {
+    this.#credentials.set(apiKey, accessToken);
+    this.#revoked.delete(apiKey);
+  }
+
+  revoke(apiKey: string): void {
+    this.#revoked.add(apiKey);
+  }
+
+  /** Refusal windows kept (expired ones are dropped on the next upgrade or refusal). */
+  get refusalWindows(): number {
+    return this.#refusals.length;
+  }
+
+  refuse(window: RefusalWindow): void {
+    // Expired windows also go here, so refusals injected with no upgrade in between stay bounded too.
+    this.#refusals = this.#refusals.filter((w) => w.until > Date.now());
+    this.#refusals.push(window);
+  }
 }

@@ -10,7 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { timerMs } from '../../config/validate.js';
 import { KiteSimulator } from '../../simulator/index.js';
-import { ExitCode, exitCodeOf } from '../exit-codes.js';
+import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
 import { type CliIo, StopRequest } from '../io.js';
 import { type RecordingMetadata, RecordKind, readRecording } from '../recording.js';
 import { simCredentials } from '../sim-host.js';
@@ -42,7 +42,7 @@ async function readHeader(file: string): Promise<RecordingMetadata> {
     if (event.type === 'header') return event.metadata;
   }
   // readRecording throws on a file without a header; this is not reached.
-  throw new Error(`${file}: no recording header`);
+  throw new UsageError(`${file}: no recording header`);
 }
 
 export async function runReplayServe(
