@@ -31,8 +31,10 @@ import { FramePacketIndex, type InjectFrameOptions, type InjectTarget } from './
 import { Market } from './market.js';
 import { hash4, Rng } from './random.js';
 import { InstrumentsEndpoint } from './rest-instruments.js';
+import { DEFAULT_SIMULATOR_APPS, LoginEndpoint } from './rest-login.js';
 import { parseStagger, type Stagger, staggerOffsetMs } from './stagger.js';
 import { stampSendTime } from './stamp.js';
+import { TradingClock } from './trading-clock.js';
 import type {
   CorruptionKind,
   FaultKind,
@@ -135,6 +137,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   readonly #stagger: Stagger;
   readonly #market: Market;
   readonly #rest: InstrumentsEndpoint;
+  readonly #login: LoginEndpoint;
   readonly #rng: Rng;
 
   // Schedule: with less than one tick per instrument per batch, instruments are spread over `phases`
@@ -247,6 +250,20 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
       );
     this.#market = new Market(instruments, this.#seed, Math.floor(Date.now() / 1000));
     this.#rest = new InstrumentsEndpoint(this.#market.instruments);
+    // REST login and the trading-day clock (rest-login.ts, trading-clock.ts).
+    this.#login = new LoginEndpoint(
+      {
+        currentToken: (k) => this.#credentials.get(k),
+        isRevoked: (k) => this.#revoked.has(k),
+        setAccessToken: (k, t) => this.setAccessToken(k, t),
+        revoke: (k, detail) => this.#revoke(k, 'manual', detail),
+      },
+      new TradingClock(options.tradingClock === true ? {} : options.tradingClock || {}),
+      options.tradingClock !== undefined && options.tradingClock !== false,
+      options.apps ?? DEFAULT_SIMULATOR_APPS,
+      this.#credentials.keys(),
+      this.#log,
+    );
     const n = this.#market.size;
     this.#refs = new Uint32Array(n);
     this.#phaseOf = new Uint16Array(n);
@@ -274,6 +291,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
     await this.#listen(options.port ?? this.#options.port ?? 0);
     this.#started = true;
     this.#startTimers();
+    this.#login.start();
     this.#chaos?.start();
   }
 
@@ -282,6 +300,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
     if (this.#stopped) return;
     this.#stopped = true;
     this.#chaos?.stop();
+    this.#login.stop();
     this.#stopTimers();
     for (const t of this.#timeouts) clearTimeout(t);
     this.#timeouts.clear();
@@ -347,6 +366,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
     server.on('request', (req, res) => {
       // REST instruments dump (rest-instruments.ts); anything else is not for a ticker.
       if (this.#rest.handle(req, res)) return;
+      if (this.#login.handle(req, res)) return;
       res.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close' });
       res.end('this is a Kite ticker simulator: connect with a WebSocket\n');
     });
@@ -471,6 +491,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const now = Date.now();
     this.#refusals = this.#refusals.filter((w) => w.until > now);
+    this.#login.expireDue(); // an expired token is refused even if its expiry timer has not fired yet
     const decision = decideUpgrade(req.url, {
       now,
       credentials: this.#credentials,
@@ -840,6 +861,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   setAccessToken(apiKey: string, accessToken: string): void {
     this.#credentials.set(apiKey, accessToken);
     this.#revoked.delete(apiKey);
+    this.#login.tokenSet(apiKey);
   }
 
   /** Closes the key's sockets (close code 1008) and refuses its upgrades with 403 until setAccessToken. */
