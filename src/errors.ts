@@ -37,6 +37,8 @@ export const ErrorCode = {
   ExpiredInstrument: 'ERR_EXPIRED_INSTRUMENT',
   /** The instruments list could not be downloaded (HTTP error, truncated or unreadable body). */
   InstrumentsDownload: 'ERR_INSTRUMENTS_DOWNLOAD',
+  /** An access-token provider threw, timed out, or returned something that is not a token. */
+  TokenProvider: 'ERR_TOKEN_PROVIDER',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -117,10 +119,14 @@ export class DuplicateApiKeyError extends KiteTickerError {
 export class AuthFailedError extends KiteTickerError {
   /** HTTP status of the refused upgrade (403). */
   readonly status: number;
-  constructor(status: number, apiKey?: string) {
+  /**
+   * @param status the refused upgrade's HTTP status; 0 when no upgrade was tried (no token yet).
+   * @param advice what happens next (default: call updateAccessToken()).
+   */
+  constructor(status: number, apiKey?: string, advice?: string) {
     super(
       ErrorCode.AuthFailed,
-      `authentication failed (HTTP ${status})${apiKey ? ` for api_key ${apiKey}` : ''}: the access token is invalid or expired; call updateAccessToken() with a fresh one`,
+      `authentication failed (${status === 0 ? 'no access token yet' : `HTTP ${status}`})${apiKey ? ` for api_key ${apiKey}` : ''}: ${advice ?? 'the access token is invalid or expired; call updateAccessToken() with a fresh one'}`,
     );
     this.name = 'AuthFailedError';
     this.status = status;
@@ -198,3 +204,11 @@ function describeValue(value: unknown): string {
 
 /** The library's one redaction routine lives in redact.ts; re-exported here for existing imports. */
 export { redact } from './redact.js';
+
+/** An access-token provider threw, did not answer in time, or returned something that is not a token. */
+export class TokenProviderError extends KiteTickerError {
+  constructor(message: string) {
+    super(ErrorCode.TokenProvider, message);
+    this.name = 'TokenProviderError';
+  }
+}

@@ -17,6 +17,7 @@ export {
   InvalidTokenError,
   KiteTickerError,
   redact,
+  TokenProviderError,
   UnknownInstrumentError,
 } from './errors.js';
 export {

@@ -42,7 +42,8 @@ export function validateCredentials(apiKey: unknown, accessToken: unknown): void
   if (typeof apiKey !== 'string' || apiKey.length === 0) {
     throw new InvalidArgumentError('apiKey must be a non-empty string');
   }
-  validateAccessToken(accessToken);
+  // A provider (connection/token-provider.ts) is checked by the connections, per call.
+  if (typeof accessToken !== 'function') validateAccessToken(accessToken);
 }
 
 export function validateAccessToken(accessToken: unknown): void {

@@ -12,6 +12,7 @@ import { WINDOW } from '../config/limits.js';
 import { count, duration } from '../config/validate.js';
 import { KiteTicker } from '../connection/index.js';
 import { groupByMode } from '../connection/subscriptions.js';
+import type { AccessTokenSource } from '../connection/token-provider.js';
 import type {
   KiteTickerEvents,
   KiteTickerOptions,
@@ -81,7 +82,8 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
   /** Newest tick of every subscribed instrument; kept current from every connection. */
   readonly latestQuotes = new LatestQuoteTable({ trackedOnly: true });
 
-  #accessToken: string;
+  /** A token, or a provider each connection asks (token-provider.ts). */
+  #accessToken: AccessTokenSource;
   #state: ManagerState = 'idle';
   readonly #slots: Slot[];
   readonly #merged: Broadcaster<TickerMessage>;
@@ -107,7 +109,7 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
    *   `orderDedupeSize` / `orderDedupeWindowMs` (defaults 10 000 updates, 60 000 ms).
    * @throws InvalidArgumentError naming the first bad option.
    */
-  constructor(apiKey: string, accessToken: string, options: KiteTickerManagerOptions = {}) {
+  constructor(apiKey: string, accessToken: AccessTokenSource, options: KiteTickerManagerOptions = {}) {
     super();
     validateCredentials(apiKey, accessToken);
     const {
@@ -344,7 +346,8 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
   updateAccessToken(accessToken: string): void {
     this.#assertOpen();
     validateAccessToken(accessToken);
-    this.#accessToken = accessToken;
+    // A provider stays the source of later connections; this token goes to the current ones.
+    if (typeof this.#accessToken === 'string') this.#accessToken = accessToken;
     for (const slot of this.#slots) slot.conn?.updateAccessToken(accessToken);
     if (this.#state !== 'running') return;
     // Queued so it never races a subscribe's placement; failures are reported, not thrown.
@@ -499,7 +502,7 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
 
   #describe(error: unknown): string {
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return redact(text, [this.#accessToken]);
+    return redact(text, typeof this.#accessToken === 'string' ? [this.#accessToken] : []);
   }
 
   /**
