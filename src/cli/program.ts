@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { redact } from '../errors.js';
 import { addChainOptions, registerInstrumentsCommand } from './commands/instruments-cli.js';
+import { registerLoginCommand } from './commands/login.js';
 import { type RawReplayOptions, resolveReplayConfig, runReplay } from './commands/replay.js';
 import { runReplayServe } from './commands/replay-serve.js';
 import { type RawSimulateOptions, resolveSimulateConfig, runSimulate } from './commands/simulate.js';
@@ -257,6 +258,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     });
 
   registerInstrumentsCommand(program, io, (code) => {
+    exitCode = code;
+  });
+  registerLoginCommand(program, io, (code) => {
     exitCode = code;
   });
 
