@@ -559,6 +559,7 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
       connectTimeoutMs: this.config.connectionTimeoutMs,
       reconnect: this.config.reconnect,
       livenessTimeoutMs: this.config.livenessTimeoutMs,
+      tokenRefreshIntervalMs: this.config.tokenRefreshIntervalMs,
       maxTokensPerMessage: this.config.maxTokensPerMessage,
       logger: this.config.logger,
     };
