@@ -38,7 +38,7 @@ const KEYS = [
   { id: 'k3', apiKey: 'sim_key_3', secret: 'sim_secret_3' },
 ];
 
-const cleanups: Array<() => Promise<unknown> | void> = [];
+const cleanups: Array<() => unknown> = [];
 afterAll(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
