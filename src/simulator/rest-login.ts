@@ -12,6 +12,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidArgumentError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { checkVersion, methodNotAllowed, readBody, sendError, sendJson } from './rest-http.js';
 import { formatIst, type TradingClock } from './trading-clock.js';
 
 /** One Kite Connect "app" of the simulator: what `POST /session/token` and the login redirect need. */
@@ -63,8 +64,6 @@ interface PendingRequest {
   /** Real epoch ms after which the request token is dead. */
   deadline: number;
 }
-
-type ErrorType = 'TokenException' | 'InputException' | 'GeneralException';
 
 export class LoginEndpoint {
   readonly #host: LoginHost;
@@ -339,76 +338,6 @@ function checkApp(apiKey: string, app: Readonly<SimulatorApp>, n: number): App {
     throw new InvalidArgumentError(`apps.${apiKey}: userId and userName must be strings`);
   }
   return { apiSecret: app.apiSecret, redirectUrl, userId, userName };
-}
-
-/** Kite sends `X-Kite-Version: 3` on every REST call; anything else is answered with InputException. */
-function checkVersion(req: IncomingMessage, res: ServerResponse): boolean {
-  if (req.headers['x-kite-version'] === '3') return true;
-  req.resume();
-  sendError(res, 400, 'InputException', 'the X-Kite-Version header must be 3');
-  return false;
-}
-
-/** Reads at most `limit` bytes of body, then calls `done`; a larger body gets 413 and a closed socket. */
-function readBody(
-  req: IncomingMessage,
-  res: ServerResponse,
-  limit: number,
-  done: (body: string) => void,
-): void {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    tooLarge(req, res, limit);
-    return;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let over = false;
-  req.on('data', (chunk: Buffer) => {
-    if (over) return;
-    size += chunk.length;
-    if (size > limit) {
-      over = true;
-      chunks.length = 0;
-      tooLarge(req, res, limit);
-      return;
-    }
-    chunks.push(chunk);
-  });
-  req.on('error', () => req.socket.destroy());
-  req.on('end', () => {
-    if (over) return;
-    try {
-      done(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      if (!res.headersSent) sendError(res, 500, 'GeneralException', 'internal error');
-    }
-  });
-}
-
-function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
-  res.setHeader('Connection', 'close');
-  res.once('finish', () => req.socket.destroy());
-  sendError(res, 413, 'InputException', `request body over ${limit} bytes`);
-}
-
-function methodNotAllowed(res: ServerResponse, allow: string): void {
-  res.setHeader('Allow', allow);
-  sendError(res, 405, 'InputException', 'method not allowed');
-}
-
-function sendError(res: ServerResponse, status: number, errorType: ErrorType, message: string): void {
-  sendJson(res, status, { status: 'error', error_type: errorType, message, data: null });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-    'Cache-Control': 'no-store',
-  });
-  res.end(text);
 }
 
 /** 32 random characters, like Kite's tokens. */
