@@ -7,7 +7,6 @@
  * The access token, the api secret and the request token are never printed: only the user id and
  * when the token expires. Any failure leaves the keys file as it was.
  */
-import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import { formatIst, parseIst, TradingClock } from '../../simulator/trading-clock
 import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { existingIdOf, updateKeysFile } from '../keys-file-update.js';
+import { exchangeRequestToken } from '../kite-session.js';
 import { parsePort, parseSeconds } from '../parse.js';
 
 export interface RawLoginOptions {
@@ -49,10 +49,6 @@ export interface LoginConfig {
 export const KITE_LOGIN_URL = 'https://kite.zerodha.com/connect/login';
 /** Request tokens are short-lived: nobody waits longer than this by default. */
 const DEFAULT_TIMEOUT_MS = 300_000;
-/** Longest time for the token exchange itself. */
-const EXCHANGE_TIMEOUT_MS = 30_000;
-/** Largest session response read (a real one is ~1 KB). */
-const MAX_RESPONSE_BYTES = 256 * 1024;
 /** Longest pasted line considered. */
 const MAX_LINE = 4096;
 
@@ -135,7 +131,7 @@ export async function runLogin(
 
   let session: { accessToken: string; userId: string; loginTime: string };
   try {
-    session = await exchange(config, requestToken);
+    session = await exchangeRequestToken(config, requestToken);
   } catch (err) {
     return fail((err as Error).message);
   }
@@ -218,74 +214,6 @@ function waitForRequestToken(config: LoginConfig, io: CliIo, stdin: Readable): P
         'Then paste the redirected URL (or the request token) here, or let the browser redirect to this machine.\n',
     );
   });
-}
-
-/** POST /session/token; returns the session's token, user id and login time. */
-async function exchange(
-  config: LoginConfig,
-  requestToken: string,
-): Promise<{ accessToken: string; userId: string; loginTime: string }> {
-  const checksum = createHash('sha256')
-    .update(config.apiKey + requestToken + config.apiSecret)
-    .digest('hex');
-  let res: Response;
-  try {
-    res = await fetch(`${config.apiUrl}/session/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Kite-Version': '3' },
-      body: new URLSearchParams({ api_key: config.apiKey, request_token: requestToken, checksum }).toString(),
-      redirect: 'error',
-      signal: AbortSignal.timeout(EXCHANGE_TIMEOUT_MS),
-    });
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause;
-    const why = cause?.code ?? ((err as Error).name === 'TimeoutError' ? 'timed out' : 'network error');
-    throw new Error(`cannot reach ${config.apiUrl} for the token exchange (${why})`);
-  }
-  const text = await readBounded(res);
-  let body: { status?: unknown; data?: Record<string, unknown>; error_type?: unknown; message?: unknown };
-  try {
-    body = JSON.parse(text) as typeof body;
-  } catch {
-    throw new Error(`the token exchange answered HTTP ${res.status} without a JSON body`);
-  }
-  if (!res.ok || body?.status !== 'success') {
-    const type = typeof body?.error_type === 'string' ? body.error_type : 'error';
-    const message = typeof body?.message === 'string' ? body.message.slice(0, 300) : '';
-    const hint =
-      type === 'TokenException'
-        ? ' (a wrong api secret, or a request token that was used or expired: log in again)'
-        : '';
-    throw new Error(`login refused: HTTP ${res.status} ${type}: ${message}${hint}`);
-  }
-  const data = body.data ?? {};
-  const accessToken = data.access_token;
-  if (
-    typeof accessToken !== 'string' ||
-    accessToken === '' ||
-    /\s/.test(accessToken) ||
-    accessToken.length > 4096
-  ) {
-    throw new Error('the token exchange answered without a usable access_token');
-  }
-  return {
-    accessToken,
-    userId: typeof data.user_id === 'string' ? data.user_id.slice(0, 64) : '(unknown user)',
-    loginTime: typeof data.login_time === 'string' ? data.login_time : '',
-  };
-}
-
-async function readBounded(res: Response): Promise<string> {
-  if (!res.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > MAX_RESPONSE_BYTES)
-      throw new Error(`the token exchange answered more than ${MAX_RESPONSE_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export function registerLoginCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
