@@ -41,3 +41,16 @@ describe('cli login config', () => {
     expect(() => resolveLoginConfig({ apiKey: 'k', apiSecret: 's', timeout: '-1' }, {})).toThrow(/--timeout/);
   });
 });
+
+describe('cli simulate trading clock', () => {
+  it('cli simulate trading clock - --token-expiry and --clock-speed turn the clock on; neither leaves it off', async () => {
+    const { resolveSimulateConfig } = await import('../../src/cli/commands/simulate.js');
+    expect(resolveSimulateConfig({}).tradingClock).toBeUndefined();
+    expect(resolveSimulateConfig({ clockSpeed: '3600' }).tradingClock).toEqual({ speed: 3600 });
+    expect(resolveSimulateConfig({ tokenExpiry: '05:45', clockSpeed: '60' }).tradingClock).toEqual({
+      expiresAt: '05:45',
+      speed: 60,
+    });
+    expect(() => resolveSimulateConfig({ tokenExpiry: '25:00' })).toThrow(UsageError);
+  });
+});
