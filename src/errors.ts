@@ -43,6 +43,10 @@ export const ErrorCode = {
   MalformedEnvelope: 'ERR_MALFORMED_ENVELOPE',
   /** Code the library called (a factory, a listener) threw a value that is not an Error. */
   Unexpected: 'ERR_UNEXPECTED',
+  /** An access-token provider threw, timed out, or returned something that is not a token. */
+  TokenProvider: 'ERR_TOKEN_PROVIDER',
+  /** The REST login (`POST /session/token`) failed: refused, unreachable, or answered nonsense. */
+  Login: 'ERR_LOGIN',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -142,10 +146,14 @@ export class ManualDistributionError extends KiteTickerError {
 export class AuthFailedError extends KiteTickerError {
   /** HTTP status of the refused upgrade (403). */
   readonly status: number;
-  constructor(status: number, apiKey?: string) {
+  /**
+   * @param status the refused upgrade's HTTP status; 0 when no upgrade was tried (no token yet).
+   * @param advice what happens next (default: call updateAccessToken()).
+   */
+  constructor(status: number, apiKey?: string, advice?: string) {
     super(
       ErrorCode.AuthFailed,
-      `authentication failed (HTTP ${status})${apiKey ? ` for api_key ${apiKey}` : ''}: the access token is invalid or expired; call updateAccessToken() with a fresh one`,
+      `authentication failed (${status === 0 ? 'no access token yet' : `HTTP ${status}`})${apiKey ? ` for api_key ${apiKey}` : ''}: ${advice ?? 'the access token is invalid or expired; call updateAccessToken() with a fresh one'}`,
     );
     this.name = 'AuthFailedError';
     this.status = status;
@@ -287,3 +295,19 @@ function describeValue(value: unknown): string {
 
 /** The library's one redaction routine lives in redact.ts; re-exported here for existing imports. */
 export { redact } from './redact.js';
+
+/** An access-token provider threw, did not answer in time, or returned something that is not a token. */
+/** `kiteticker login`'s token exchange failed; the message says why (never the secret or a token). */
+export class LoginError extends KiteTickerError {
+  constructor(message: string) {
+    super(ErrorCode.Login, message);
+    this.name = 'LoginError';
+  }
+}
+
+export class TokenProviderError extends KiteTickerError {
+  constructor(message: string) {
+    super(ErrorCode.TokenProvider, message);
+    this.name = 'TokenProviderError';
+  }
+}

@@ -34,11 +34,13 @@ export {
   InvalidArgumentError,
   InvalidTokenError,
   KiteTickerError,
+  LoginError,
   MalformedEnvelopeError,
   ManualDistributionError,
   NotStartedError,
   ReconnectExhaustedError,
   redact,
+  TokenProviderError,
   UnexpectedError,
   UnknownInstrumentError,
 } from './errors.js';

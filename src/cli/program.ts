@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { redact } from '../errors.js';
 import { addChainOptions, registerInstrumentsCommand } from './commands/instruments-cli.js';
+import { registerLoginCommand } from './commands/login.js';
 import { type RawReplayOptions, resolveReplayConfig, runReplay } from './commands/replay.js';
 import { runReplayServe } from './commands/replay-serve.js';
 import { type RawSimulateOptions, resolveSimulateConfig, runSimulate } from './commands/simulate.js';
@@ -247,11 +248,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--chaos <faults>', 'random faults per second: drops, stalls, corrupt frames... (default: 0)')
     .option('--keys <n>', 'API keys accepted: sim_key_1/sim_token_1 ... (default: 3)')
     .option('-d, --duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)')
+    .option(
+      '--token-expiry <HH:MM>',
+      'access tokens expire daily at this IST time (turns the trading clock on)',
+    )
+    .option('--clock-speed <n>', 'simulated seconds per real second (turns the trading clock on; default: 1)')
     .action(async (opts: RawSimulateOptions) => {
       exitCode = await runSimulate(resolveSimulateConfig(opts), io);
     });
 
   registerInstrumentsCommand(program, io, (code) => {
+    exitCode = code;
+  });
+  registerLoginCommand(program, io, (code) => {
     exitCode = code;
   });
 

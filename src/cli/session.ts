@@ -3,7 +3,9 @@
  * simulator), subscribed in chunks so progress can be shown, with an optional raw-frame tap per
  * connection for `record`. Everything the commands print is read from here.
  */
+
 import { KiteTicker } from '../connection/index.js';
+import type { AccessTokenSource } from '../connection/token-provider.js';
 import type { KiteTickerOptions } from '../connection/types.js';
 import type { Logger } from '../logger.js';
 import { KiteTickerManager } from '../manager/index.js';
@@ -96,7 +98,7 @@ export class StreamSession {
     onRawFrame: (data: Uint8Array, apiKeyId: string, connectionIndex: number) => void,
   ): TickerManagerFactory {
     const idByApiKey = new Map(this.options.keys.map((k) => [k.apiKey, k.id]));
-    return (apiKey: string, accessToken: string, config: Partial<KiteTickerManagerConfig>) => {
+    return (apiKey: string, accessToken: AccessTokenSource, config: Partial<KiteTickerManagerConfig>) => {
       const apiKeyId = idByApiKey.get(apiKey) ?? apiKey;
       const options: KiteTickerManagerOptions = {
         ...config,

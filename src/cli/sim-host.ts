@@ -4,6 +4,8 @@
  */
 import type { Instrument } from '../instruments/types.js';
 import { KiteSimulator } from '../simulator/index.js';
+import type { SimulatorApp } from '../simulator/rest-login.js';
+import type { TradingClockOptions } from '../simulator/trading-clock.js';
 import type { ChaosOptions, SimulatorInstrument } from '../simulator/types.js';
 import type { ApiKeyCredential } from './credentials.js';
 
@@ -18,6 +20,8 @@ export interface SimHostOptions {
   instruments?: readonly Instrument[];
   universeSize?: number;
   chaos?: ChaosOptions;
+  /** The trading-day clock (daily token expiry), off when undefined. */
+  tradingClock?: TradingClockOptions;
 }
 
 export interface SimHost {
@@ -32,6 +36,16 @@ export function simCredentials(count: number): ApiKeyCredential[] {
     apiKey: `sim_key_${i + 1}`,
     accessToken: `sim_token_${i + 1}`,
   }));
+}
+
+/** The REST login apps of those keys: api_secret `sim_secret_N` (test values), the login default redirect. */
+export function simApps(keys: readonly ApiKeyCredential[]): Record<string, SimulatorApp> {
+  return Object.fromEntries(
+    keys.map((k, i) => [
+      k.apiKey,
+      { apiSecret: `sim_secret_${i + 1}`, userId: `SIM${String(i + 1).padStart(3, '0')}` },
+    ]),
+  );
 }
 
 /** Instruments from a CSV as simulator instruments; a dump's 0.0 prices get a plausible start. */
@@ -58,6 +72,8 @@ export function createSimHost(options: SimHostOptions): SimHost {
     seed: options.seed,
     ticksPerSecond: options.rate,
     credentials: Object.fromEntries(keys.map((k) => [k.apiKey, k.accessToken])),
+    apps: simApps(keys),
+    ...(options.tradingClock ? { tradingClock: options.tradingClock } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.host !== undefined ? { host: options.host } : {}),
     ...(options.instruments ? { instruments: toSimulatorInstruments(options.instruments) } : {}),

@@ -8,6 +8,7 @@ import { count, describe, duration, finiteNumber } from '../config/validate.js';
 import { InvalidArgumentError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { DEFAULT_KITE_URL } from '../protocol/constants.js';
+import type { AccessTokenProvider } from './token-provider.js';
 import type { KiteTickerOptions, ReconnectPolicy } from './types.js';
 
 export const DEFAULT_RECONNECT_POLICY: Readonly<ReconnectPolicy> = Object.freeze({
@@ -25,12 +26,18 @@ export const DEFAULT_TICKER_OPTIONS = Object.freeze({
   connectTimeoutMs: 10_000,
   livenessTimeoutMs: 5_000,
   maxTokensPerMessage: 1000,
+  tokenRefreshIntervalMs: 5_000,
+  tokenProviderTimeoutMs: 10_000,
 });
 
 /** Options with every default filled in. */
 export interface ResolvedTickerOptions {
   apiKey: string;
+  /** The token given, or '' when a provider gives it. */
   accessToken: string;
+  tokenProvider: AccessTokenProvider | undefined;
+  tokenRefreshIntervalMs: number;
+  tokenProviderTimeoutMs: number;
   url: string;
   connectTimeoutMs: number;
   reconnect: ReconnectPolicy;
@@ -45,7 +52,16 @@ export function resolveTickerOptions(options: KiteTickerOptions): ResolvedTicker
     throw new InvalidArgumentError('KiteTicker options must be an object');
   }
   const apiKey = requireString(options.apiKey, 'apiKey');
-  const accessToken = validateAccessToken(options.accessToken);
+  const tokenProvider = typeof options.accessToken === 'function' ? options.accessToken : undefined;
+  const accessToken = tokenProvider ? '' : validateAccessToken(options.accessToken);
+  const tokenRefreshIntervalMs = duration(options.tokenRefreshIntervalMs, 'tokenRefreshIntervalMs', {
+    ...TIMEOUT,
+    default: DEFAULT_TICKER_OPTIONS.tokenRefreshIntervalMs,
+  });
+  const tokenProviderTimeoutMs = duration(options.tokenProviderTimeoutMs, 'tokenProviderTimeoutMs', {
+    ...TIMEOUT,
+    default: DEFAULT_TICKER_OPTIONS.tokenProviderTimeoutMs,
+  });
   const url = validateUrl(options.url ?? DEFAULT_TICKER_OPTIONS.url);
   const connectTimeoutMs = duration(options.connectTimeoutMs, 'connectTimeoutMs', {
     ...TIMEOUT,
@@ -64,6 +80,9 @@ export function resolveTickerOptions(options: KiteTickerOptions): ResolvedTicker
   return {
     apiKey,
     accessToken,
+    tokenProvider,
+    tokenRefreshIntervalMs,
+    tokenProviderTimeoutMs,
     url,
     connectTimeoutMs,
     reconnect,

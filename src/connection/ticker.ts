@@ -19,6 +19,7 @@ import {
   type KiteTickerError,
   ReconnectExhaustedError,
   redact,
+  TokenProviderError,
 } from '../errors.js';
 import { isMode, Mode } from '../protocol/constants.js';
 import { FrameView } from '../protocol/frame-view.js';
@@ -29,6 +30,7 @@ import { backoffDelay, type RandomSource } from './backoff.js';
 import { type ResolvedTickerOptions, resolveTickerOptions, validateAccessToken } from './options.js';
 import { StatusFeed } from './status-feed.js';
 import { deltaCommands, replayCommands, SubscriptionState } from './subscriptions.js';
+import { callProvider } from './token-provider.js';
 import type {
   ConnectionStatus,
   KiteTickerEvents,
@@ -93,6 +95,17 @@ export class KiteTicker extends EventEmitter<KiteTickerEvents> implements Ticker
   #everConnected = false;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #livenessTimer: NodeJS.Timeout | undefined;
+
+  // Access-token provider (token-provider.ts): asked at connect(), after a 403, then every interval.
+  /** Waiting for a provider's token: its result (re)starts the connection. */
+  #awaitingToken = false;
+  #providerTimer: NodeJS.Timeout | undefined;
+  /** Provider calls whose promise has not settled (a hung one may never). */
+  #providerInFlight = 0;
+  /** The token the server refused last: the provider returning it again is not an answer. */
+  #refusedToken: string | undefined;
+  /** When the provider was last asked straight after a 403 (a token refused at once is not re-asked at once). */
+  #lastRefusalAsk = 0;
 
   // Counters: plain numbers bumped per frame.
   #frames = 0;
@@ -170,7 +183,12 @@ export class KiteTicker extends EventEmitter<KiteTickerEvents> implements Ticker
     });
     if (this.#status === 'idle') {
       this.#retries = 0;
-      this.#startAttempt();
+      if (this.#opts.tokenProvider && this.#accessToken === '') {
+        // No token yet: the provider's answer starts the first attempt.
+        this.#status = 'connecting';
+        this.#awaitingToken = true;
+        this.#askProvider();
+      } else this.#startAttempt();
     }
     return promise;
   }
@@ -198,6 +216,15 @@ export class KiteTicker extends EventEmitter<KiteTickerEvents> implements Ticker
   updateAccessToken(accessToken: string): void {
     this.#accessToken = validateAccessToken(accessToken);
     this.#opts.logger.info({ apiKey: this.#opts.apiKey }, 'kite ticker: access token updated');
+    this.#refusedToken = undefined;
+    if (this.#awaitingToken && this.#status === 'connecting' && this.#attempt === undefined) {
+      this.#awaitingToken = false;
+      this.#clearProviderTimer();
+      this.#startAttempt();
+      return;
+    }
+    this.#awaitingToken = false;
+    this.#clearProviderTimer();
     if (this.#status === 'auth_failed') {
       this.#retries = 0;
       this.#startAttempt();
@@ -533,18 +560,114 @@ export class KiteTicker extends EventEmitter<KiteTickerEvents> implements Ticker
 
   #onAuthFailed(httpStatus: number): void {
     this.#authStatus = httpStatus;
-    const error = new AuthFailedError(httpStatus, this.#opts.apiKey);
-    this.#status = 'auth_failed';
-    this.#rejectWaiters(error);
-    this.#opts.logger.error(
-      { apiKey: this.#opts.apiKey, httpStatus },
-      'kite ticker: access token refused; waiting for updateAccessToken()',
+    const provider = this.#opts.tokenProvider !== undefined;
+    const reason = provider
+      ? 'access token refused; waiting for the token provider to return a new token'
+      : 'access token refused; waiting for updateAccessToken()';
+    const error = new AuthFailedError(
+      httpStatus,
+      this.#opts.apiKey,
+      provider ? 'the access token is invalid or expired; waiting for the token provider' : undefined,
     );
+    this.#status = 'auth_failed';
+    this.#refusedToken = this.#accessToken;
+    this.#rejectWaiters(error);
+    this.#opts.logger.error({ apiKey: this.#opts.apiKey, httpStatus }, `kite ticker: ${reason}`);
     this.#emitError(error);
     if (this.#status !== 'auth_failed') return; // a listener already acted (close, new token)
-    this.#setStatus({ status: 'auth_failed', httpStatus });
+    this.#setStatus({ status: 'auth_failed', httpStatus, reason });
     if (this.#status === 'auth_failed' && !this.#opts.reconnect.enabled) {
       this.#finish({ status: 'closed', reason: 'auth_failed', error });
+      return;
+    }
+    if (provider && this.#status === 'auth_failed') {
+      this.#awaitingToken = true;
+      // At once after a 403, unless the last token was refused at once too: then at the interval, so a
+      // provider cycling through dead tokens cannot drive a loop of upgrades.
+      const sinceLast = Date.now() - this.#lastRefusalAsk;
+      const wait =
+        sinceLast >= this.#opts.tokenRefreshIntervalMs ? 0 : this.#opts.tokenRefreshIntervalMs - sinceLast;
+      if (wait === 0) {
+        this.#lastRefusalAsk = Date.now();
+        this.#askProvider();
+      } else this.#scheduleProviderAsk(wait);
+    }
+  }
+
+  // ---------------------------------------------------------------- token provider
+
+  #askProvider(): void {
+    const provider = this.#opts.tokenProvider;
+    this.#clearProviderTimer();
+    if (!provider || !this.#awaitingToken || this.#status === 'closed') return;
+    if (this.#providerInFlight >= MAX_PROVIDER_CALLS_IN_FLIGHT) {
+      this.#onProviderFailed(
+        new TokenProviderError(
+          `the access-token provider has ${this.#providerInFlight} calls still unanswered; not calling it again yet`,
+        ),
+      );
+      return;
+    }
+    this.#providerInFlight++;
+    let settled = false;
+    callProvider(provider, this.#opts.tokenProviderTimeoutMs, [this.#accessToken], () => {
+      if (!settled) this.#providerInFlight--;
+      settled = true;
+    }).then((result) => {
+      if (this.#status === 'closed' || this.#closing || !this.#awaitingToken) return;
+      if (!result.ok) {
+        this.#onProviderFailed(result.error);
+        return;
+      }
+      if (result.token === this.#refusedToken) {
+        // Still the refused token: ask again later (the user has not logged in yet).
+        this.#scheduleProviderAsk(this.#opts.tokenRefreshIntervalMs);
+        return;
+      }
+      this.#awaitingToken = false;
+      this.#accessToken = result.token;
+      this.#refusedToken = undefined;
+      this.#opts.logger.info({ apiKey: this.#opts.apiKey }, 'kite ticker: access token from the provider');
+      this.#retries = 0;
+      this.#startAttempt();
+    }, noop);
+  }
+
+  /** A provider call failed: reported, and the key waits (auth_failed) for the next call. */
+  #onProviderFailed(error: TokenProviderError): void {
+    this.#opts.logger.warn(
+      { apiKey: this.#opts.apiKey, error: error.message },
+      'kite ticker: token provider failed',
+    );
+    this.#emitError(error);
+    if (this.#status === 'closed' || this.#closing || !this.#awaitingToken) return; // a listener acted
+    if (this.#status !== 'auth_failed') {
+      // The first token never came: the key waits like one whose token was refused.
+      this.#authStatus = 0;
+      const reason = `waiting for a token from the token provider (${error.message})`;
+      this.#status = 'auth_failed';
+      this.#rejectWaiters(
+        new AuthFailedError(0, this.#opts.apiKey, `the token provider gave no usable token; waiting for it`),
+      );
+      if (this.#status !== 'auth_failed') return;
+      this.#setStatus({ status: 'auth_failed', httpStatus: 0, reason });
+      if (this.#status !== 'auth_failed' || !this.#awaitingToken) return;
+    }
+    this.#scheduleProviderAsk(this.#opts.tokenRefreshIntervalMs);
+  }
+
+  #scheduleProviderAsk(ms: number): void {
+    this.#clearProviderTimer();
+    this.#providerTimer = setTimeout(() => {
+      this.#providerTimer = undefined;
+      this.#askProvider();
+    }, ms);
+  }
+
+  #clearProviderTimer(): void {
+    if (this.#providerTimer !== undefined) {
+      clearTimeout(this.#providerTimer);
+      this.#providerTimer = undefined;
     }
   }
 
@@ -556,6 +679,8 @@ export class KiteTicker extends EventEmitter<KiteTickerEvents> implements Ticker
     if (this.#waiters.size > 0 || this.#everConnected || !pending) return;
     // Nobody wants this connection any more and it never came up: stop trying.
     this.#clearReconnectTimer();
+    this.#clearProviderTimer();
+    this.#awaitingToken = false;
     const attempt = this.#attempt;
     this.#attempt = undefined;
     if (attempt) {
@@ -580,6 +705,8 @@ export class KiteTicker extends EventEmitter<KiteTickerEvents> implements Ticker
   /** The terminal transition: nothing runs after this. */
   #finish(event: ClosedEvent): void {
     this.#clearReconnectTimer();
+    this.#clearProviderTimer();
+    this.#awaitingToken = false;
     this.#stopLiveness();
     const attempt = this.#attempt;
     this.#attempt = undefined;
@@ -684,3 +811,6 @@ function closeSocket(socket: WebSocket): Promise<void> {
 }
 
 function noop(): void {}
+
+/** Provider calls allowed to hang at once; a provider that never answers is not called without bound. */
+const MAX_PROVIDER_CALLS_IN_FLIGHT = 2;

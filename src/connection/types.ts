@@ -7,6 +7,9 @@ import type { Logger } from '../logger.js';
 import type { Mode } from '../protocol/constants.js';
 import type { FrameView } from '../protocol/frame-view.js';
 import type { OrderUpdate, ProtocolErrorInfo, Tick } from '../protocol/types.js';
+import type { AccessTokenSource } from './token-provider.js';
+
+export type { AccessTokenProvider, AccessTokenSource } from './token-provider.js';
 
 /** Backoff between reconnect attempts: delay = min(maxDelayMs, initialDelayMs * multiplier^(attempt-1)), then jitter. */
 export interface ReconnectPolicy {
@@ -28,7 +31,15 @@ export interface ReconnectPolicy {
 
 export interface KiteTickerOptions {
   apiKey: string;
-  accessToken: string;
+  /**
+   * The access token, or a provider of it (`() => string | Promise<string>`), asked at connect(), at once
+   * after a 403, then every `tokenRefreshIntervalMs` while it returns the refused token (or fails).
+   */
+  accessToken: AccessTokenSource;
+  /** How often a waiting provider is asked again, 100 to 2^31-1 ms. Default 5 000 ms. */
+  tokenRefreshIntervalMs?: number;
+  /** Longest wait for one provider call, 100 to 2^31-1 ms (then a reported error). Default 10 000 ms. */
+  tokenProviderTimeoutMs?: number;
   /** Default 'wss://ws.kite.trade'. */
   url?: string;
   /** Time allowed for TCP + TLS + upgrade, 100 to 2^31-1 ms. Default 10 000 ms. */
@@ -56,7 +67,11 @@ export type StatusEvent =
   | { status: 'connected'; attempt: number }
   | { status: 'reconnecting'; attempt: number; delayMs: number; reason: string }
   | { status: 'stale'; silentMs: number }
-  | { status: 'auth_failed'; httpStatus: number }
+  /**
+   * The token was refused (`httpStatus` 403), or a provider has not given one yet (`httpStatus` 0).
+   * `reason` says what the connection waits for.
+   */
+  | { status: 'auth_failed'; httpStatus: number; reason?: string }
   | { status: 'closed'; reason: 'user' | 'reconnect_exhausted' | 'auth_failed'; error?: KiteTickerError }
   /** A pending connect() was aborted by its AbortSignal before the socket opened; connect() may be called again. */
   | { status: 'idle'; reason: 'aborted' };

@@ -19,6 +19,7 @@ export const MANAGER_DEFAULTS: Readonly<KiteTickerManagerConfig> = Object.freeze
   healthCheckIntervalMs: 10_000,
   reconnect: {},
   livenessTimeoutMs: 5_000,
+  tokenRefreshIntervalMs: 5_000,
   url: DEFAULT_KITE_URL,
   channelCapacity: DEFAULT_CHANNEL_CAPACITY,
   overflow: 'drop-oldest',
@@ -42,7 +43,8 @@ export function validateCredentials(apiKey: unknown, accessToken: unknown): void
   if (typeof apiKey !== 'string' || apiKey.length === 0) {
     throw new InvalidArgumentError('apiKey must be a non-empty string');
   }
-  validateAccessToken(accessToken);
+  // A provider (connection/token-provider.ts) is checked by the connections, per call.
+  if (typeof accessToken !== 'function') validateAccessToken(accessToken);
 }
 
 export function validateAccessToken(accessToken: unknown): void {
@@ -74,6 +76,7 @@ export function resolveManagerConfig(
   duration(c.connectionTimeoutMs, 'connectionTimeoutMs', TIMEOUT);
   duration(c.healthCheckIntervalMs, 'healthCheckIntervalMs', TIMEOUT);
   duration(c.livenessTimeoutMs, 'livenessTimeoutMs', TIMEOUT);
+  duration(c.tokenRefreshIntervalMs, 'tokenRefreshIntervalMs', TIMEOUT);
   if (typeof c.reconnect !== 'object' || c.reconnect === null) {
     throw new InvalidArgumentError(`reconnect must be an object, got ${describe(c.reconnect)}`);
   }

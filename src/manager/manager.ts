@@ -12,6 +12,7 @@ import { WINDOW } from '../config/limits.js';
 import { count, duration } from '../config/validate.js';
 import { KiteTicker } from '../connection/index.js';
 import { groupByMode } from '../connection/subscriptions.js';
+import type { AccessTokenSource } from '../connection/token-provider.js';
 import type {
   KiteTickerEvents,
   KiteTickerOptions,
@@ -87,7 +88,8 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
   /** Newest tick of every subscribed instrument; kept current from every connection. */
   readonly latestQuotes = new LatestQuoteTable({ trackedOnly: true });
 
-  #accessToken: string;
+  /** A token, or a provider each connection asks (token-provider.ts). */
+  #accessToken: AccessTokenSource;
   #state: ManagerState = 'idle';
   readonly #slots: Slot[];
   readonly #merged: Broadcaster<TickerMessage>;
@@ -113,7 +115,7 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
    *   `orderDedupeSize` / `orderDedupeWindowMs` (defaults 10 000 updates, 60 000 ms).
    * @throws InvalidArgumentError naming the first bad option.
    */
-  constructor(apiKey: string, accessToken: string, options: KiteTickerManagerOptions = {}) {
+  constructor(apiKey: string, accessToken: AccessTokenSource, options: KiteTickerManagerOptions = {}) {
     super();
     validateCredentials(apiKey, accessToken);
     const {
@@ -350,7 +352,8 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
   updateAccessToken(accessToken: string): void {
     this.#assertOpen();
     validateAccessToken(accessToken);
-    this.#accessToken = accessToken;
+    // A provider stays the source of later connections; this token goes to the current ones.
+    if (typeof this.#accessToken === 'string') this.#accessToken = accessToken;
     for (const slot of this.#slots) slot.conn?.updateAccessToken(accessToken);
     if (this.#state !== 'running') return;
     // Queued so it never races a subscribe's placement; failures are reported, not thrown.
@@ -505,7 +508,7 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
 
   #describe(error: unknown): string {
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return redact(text, [this.#accessToken]);
+    return redact(text, typeof this.#accessToken === 'string' ? [this.#accessToken] : []);
   }
 
   /**
@@ -561,6 +564,7 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
       connectTimeoutMs: this.config.connectionTimeoutMs,
       reconnect: this.config.reconnect,
       livenessTimeoutMs: this.config.livenessTimeoutMs,
+      tokenRefreshIntervalMs: this.config.tokenRefreshIntervalMs,
       maxTokensPerMessage: this.config.maxTokensPerMessage,
       logger: this.config.logger,
     };

@@ -29,6 +29,8 @@ export interface KiteTickerManagerConfig {
   reconnect: Partial<ReconnectPolicy>;
   /** See KiteTickerOptions.livenessTimeoutMs (100 to 2^31-1 ms). Default 5 000 ms. */
   livenessTimeoutMs: number;
+  /** See KiteTickerOptions.tokenRefreshIntervalMs: how often a waiting token provider is asked again. Default 5 000 ms. */
+  tokenRefreshIntervalMs: number;
   /** Default 'wss://ws.kite.trade'. */
   url: string;
   /** Buffer of each channel, 1 to 1 000 000 messages. Default 256 messages (one message is one frame's batch of ticks). */

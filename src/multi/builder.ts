@@ -4,6 +4,7 @@
  */
 import { TIMEOUT, WINDOW } from '../config/limits.js';
 import { count, duration } from '../config/validate.js';
+import type { AccessTokenSource } from '../connection/token-provider.js';
 import { DuplicateApiKeyError, InvalidArgumentError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { MANAGER_DEFAULTS, resolveManagerConfig } from '../manager/config.js';
@@ -37,7 +38,7 @@ export class MultiApiKiteTickerManagerBuilder {
   #managerFactory: TickerManagerFactory = defaultManagerFactory;
 
   /** Adds a key. `id` is your name for it (unique); keys keep the order in which they are added. */
-  addApiKey(id: string, apiKey: string, accessToken: string): this {
+  addApiKey(id: string, apiKey: string, accessToken: AccessTokenSource): this {
     this.#keys.push({ id, apiKey, accessToken });
     return this;
   }
@@ -148,7 +149,9 @@ export class MultiApiKiteTickerManagerBuilder {
     for (const key of this.#keys) {
       requireText(key.id, 'API key id');
       requireText(key.apiKey, `apiKey of ${JSON.stringify(key.id)}`);
-      requireText(key.accessToken, `accessToken of ${JSON.stringify(key.id)}`);
+      if (typeof key.accessToken !== 'function') {
+        requireText(key.accessToken, `accessToken of ${JSON.stringify(key.id)}`);
+      }
       if (seen.has(key.id)) {
         throw new DuplicateApiKeyError(key.id, key.id);
       }

@@ -1,13 +1,14 @@
 /**
  * The multi-manager's bookkeeping for one API key: its pool, its state and which of its sockets are up.
  */
+import type { AccessTokenSource } from '../connection/token-provider.js';
 import type { ConnectionStatus } from '../connection/types.js';
 import type { ApiKeyFailureReason, ApiKeyState, EventedTickerManager } from './types.js';
 
 export class KeySlot {
   readonly id: string;
   readonly apiKey: string;
-  accessToken: string;
+  accessToken: AccessTokenSource;
   readonly manager: EventedTickerManager;
   /** Removes the multi-manager's listeners from the current pool. */
   detach: (() => void) | undefined;
@@ -22,7 +23,7 @@ export class KeySlot {
   /** start() of the pool failed: a token rotation starts it again. */
   startFailed = false;
 
-  constructor(id: string, apiKey: string, accessToken: string, manager: EventedTickerManager) {
+  constructor(id: string, apiKey: string, accessToken: AccessTokenSource, manager: EventedTickerManager) {
     this.id = id;
     this.apiKey = apiKey;
     this.accessToken = accessToken;

@@ -6,8 +6,10 @@
  * sends the commands to the pools, and records the result in the table. Messages flow the other way
  * through the pools' events, straight to this emitter and, when someone listens, the unified channel.
  */
+
 import { EventEmitter } from 'node:events';
 import { groupByMode } from '../connection/subscriptions.js';
+import type { AccessTokenSource } from '../connection/token-provider.js';
 import type { StatusEvent } from '../connection/types.js';
 import {
   ApiKeyNotFoundError,
@@ -407,7 +409,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
 
   // ---------------------------------------------------------------- pools and their events
 
-  #makePool(apiKey: string, accessToken: string) {
+  #makePool(apiKey: string, accessToken: AccessTokenSource) {
     return this.#config.managerFactory(apiKey, accessToken, { ...this.#config.baseConfig });
   }
 
@@ -780,7 +782,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<MultiApiEvents> impl
     const text = error instanceof Error ? error.message : String(error);
     return redact(
       text,
-      this.#order.map((s) => s.accessToken),
+      this.#order.flatMap((s) => (typeof s.accessToken === 'string' ? [s.accessToken] : [])),
     );
   }
 }

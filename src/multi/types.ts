@@ -2,6 +2,7 @@
  * The public contract of the multi-API-key manager (`MultiApiKiteTickerManager`): N API keys, each a
  * `TickerManager` pool of up to 3 connections, behind one desired-state table (token -> key, mode).
  */
+import type { AccessTokenSource } from '../connection/token-provider.js';
 import type { StatusEvent } from '../connection/types.js';
 import type { KiteTickerError } from '../errors.js';
 import type {
@@ -31,7 +32,8 @@ export type DistributionStrategy = (typeof DistributionStrategy)[keyof typeof Di
 export interface ApiKeyCredentials {
   id: string;
   apiKey: string;
-  accessToken: string;
+  /** The token, or a provider of it (see AccessTokenProvider). */
+  accessToken: AccessTokenSource;
 }
 
 /**
@@ -55,7 +57,7 @@ export interface EventedTickerManager extends TickerManager {
  */
 export type TickerManagerFactory = (
   apiKey: string,
-  accessToken: string,
+  accessToken: AccessTokenSource,
   config: Partial<KiteTickerManagerConfig>,
 ) => EventedTickerManager;
 

@@ -124,16 +124,14 @@ export class FaultInjector implements ChaosTarget {
    * `setAccessToken`; with one, only a key with a valid token is revoked, and the same token is valid
    * again afterwards unless someone set another meanwhile: chaos never refuses for good.
    */
-  revokeFor(apiKey: string, durationMs?: number): boolean {
+  revokeFor(apiKey: string, durationMs?: number, reason = 'access token revoked'): boolean {
     const { auth, front } = this.#host;
     const token = auth.token(apiKey);
     if (durationMs !== undefined && (token === undefined || auth.isRevoked(apiKey))) return false;
     auth.revoke(apiKey);
-    const detail =
-      durationMs === undefined ? 'access token revoked' : `access token revoked for ${durationMs} ms`;
+    const detail = durationMs === undefined ? reason : `${reason} for ${durationMs} ms`;
     this.#fault('revoke', detail, undefined, apiKey);
-    for (const conn of front.find({ apiKey }))
-      front.detach(conn, { code: 1008, reason: 'access token revoked' });
+    for (const conn of front.find({ apiKey })) front.detach(conn, { code: 1008, reason });
     if (durationMs !== undefined && token !== undefined) {
       this.#host.later(durationMs, () => {
         if (auth.isRevoked(apiKey) && auth.token(apiKey) === token) auth.setAccessToken(apiKey, token);

@@ -28,8 +28,10 @@ import { Market } from './market.js';
 import { loadInstruments, type ResolvedSimulatorOptions, resolveOptions } from './options.js';
 import { Rng } from './random.js';
 import { InstrumentsEndpoint } from './rest-instruments.js';
+import { DEFAULT_SIMULATOR_APPS, LoginEndpoint } from './rest-login.js';
 import { stampSendTime } from './stamp.js';
 import { Timers } from './timers.js';
+import { TradingClock } from './trading-clock.js';
 import type {
   CorruptionKind,
   FaultRecord,
@@ -61,6 +63,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   readonly #o: ResolvedSimulatorOptions;
   readonly #log: Logger;
   readonly #auth: SimulatorAuthoriser;
+  readonly #login: LoginEndpoint;
   readonly #market: Market;
   readonly #front: KiteProtocolServer<MarketFeed>;
   readonly #injector: FrameInjector;
@@ -89,15 +92,38 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
     this.#market = new Market(loadInstruments(options), o.seed, Math.floor(Date.now() / 1000));
     const market = this.#market;
     const onFrameSent = options.onFrameSent;
+    // REST login and the trading-day clock (rest-login.ts, trading-clock.ts).
+    const auth = this.#auth;
+    this.#login = new LoginEndpoint(
+      {
+        currentToken: (k) => auth.token(k),
+        isRevoked: (k) => auth.isRevoked(k),
+        setAccessToken: (k, t) => this.setAccessToken(k, t),
+        revoke: (k, detail) => this.#manual.revokeFor(k, undefined, detail),
+      },
+      new TradingClock(options.tradingClock === true ? {} : options.tradingClock || {}),
+      options.tradingClock !== undefined && options.tradingClock !== false,
+      options.apps ?? DEFAULT_SIMULATOR_APPS,
+      auth.apiKeys(),
+      this.#log,
+    );
+    const login = this.#login;
     this.#front = new KiteProtocolServer({
-      authoriser: this.#auth,
+      authoriser: {
+        // An expired token is refused even if its expiry timer has not fired yet.
+        authorise: (request) => {
+          login.expireDue();
+          return auth.authorise(request);
+        },
+        knows: (apiKey) => auth.knows(apiKey),
+      },
       source: (sender) => new MarketFeed(market, o, sender),
       observer: {
         connection: (e) => this.emit('connection', e),
         disconnect: (e) => this.emit('disconnect', e),
         refused: (e) => this.emit('refused', e),
       },
-      routes: [new InstrumentsEndpoint(market.instruments)],
+      routes: [new InstrumentsEndpoint(market.instruments), login],
       maxConnectionsPerKey: o.maxConnectionsPerKey,
       connectionLimitStatus: o.connectionLimitStatus,
       maxInstrumentsPerConnection: o.maxInstruments,
@@ -150,6 +176,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
     await this.#front.listen(options.port ?? this.#options.port ?? 0, this.#host);
     this.#started = true;
     this.#front.source.start();
+    this.#login.start();
     this.#chaos?.start();
   }
 
@@ -158,6 +185,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
     if (this.#stopped) return;
     this.#stopped = true;
     this.#chaos?.stop();
+    this.#login.stop();
     this.#front.source.stop();
     this.#timers.clear();
     await this.#front.shutdown();
@@ -208,6 +236,7 @@ export class KiteSimulator extends EventEmitter<SimulatorEvents> implements Tick
   /** Sets (or replaces) a key's valid access token and lifts a revocation. */
   setAccessToken(apiKey: string, accessToken: string): void {
     this.#auth.setAccessToken(apiKey, accessToken);
+    this.#login.tokenSet(apiKey);
   }
 
   /** Closes the key's sockets (close code 1008) and refuses its upgrades with 403 until setAccessToken. */

@@ -7,6 +7,8 @@ import type { Logger } from '../logger.js';
 import type { Mode } from '../protocol/constants.js';
 import type { OrderUpdate } from '../protocol/types.js';
 import type { InjectFrameOptions, InjectTarget } from './inject.js';
+import type { SimulatorApp } from './rest-login.js';
+import type { TradingClockOptions } from './trading-clock.js';
 
 export interface SimulatorInstrument {
   instrument_token: number;
@@ -50,6 +52,16 @@ export interface SimulatorOptions {
   seed?: number;
   /** api_key -> access_token. Default { sim_key_1: 'sim_token_1', sim_key_2: 'sim_token_2', sim_key_3: 'sim_token_3' }. */
   credentials?: Record<string, string>;
+  /**
+   * api_key -> its Kite Connect app (api_secret, redirect URL) for the REST login. Default: test apps
+   * for the three built-in keys (`DEFAULT_SIMULATOR_APPS`).
+   */
+  apps?: Record<string, SimulatorApp>;
+  /**
+   * The trading-day clock: with it (true = defaults), every access token dies at the next daily expiry
+   * (default 06:00 IST) after it was set; the clock may run faster than real time. Default off.
+   */
+  tradingClock?: TradingClockOptions | boolean;
   /** Default 3. */
   maxConnectionsPerKey?: number;
   /** HTTP status for an upgrade over the connection limit. Default 429. */

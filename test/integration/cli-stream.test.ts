@@ -196,6 +196,9 @@ describe('cli simulate', () => {
     await server.waitFor('stdout', /Ctrl-C to stop/);
     const url = /listening on (ws:\/\/127\.0\.0\.1:\d+)/.exec(server.stdout())?.[1];
     expect(server.stdout()).toContain('sim_key_2  sim_token_2');
+    // The REST login apps too, marked as test credentials.
+    expect(server.stdout()).toContain('sim_key_2  sim_secret_2');
+    expect(server.stdout()).toMatch(/test credentials: they work only with this simulator/);
     const keysFile = join(dir, 'keys.json');
     await writeFile(
       keysFile,

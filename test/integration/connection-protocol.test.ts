@@ -238,7 +238,11 @@ describe('connection', () => {
     t.subscribe([7, 8], 'full');
     await expect(t.connect()).rejects.toMatchObject({ code: 'ERR_AUTH_FAILED', status: 403 });
     expect(t.status).toBe('auth_failed');
-    expect(statuses.at(-1)).toEqual({ status: 'auth_failed', httpStatus: 403 });
+    expect(statuses.at(-1)).toEqual({
+      status: 'auth_failed',
+      httpStatus: 403,
+      reason: 'access token refused; waiting for updateAccessToken()',
+    });
     expect(errors.map((e) => e.code)).toEqual(['ERR_AUTH_FAILED']);
     await sleep(150); // several backoff periods
     expect(server.upgrades).toHaveLength(1);
@@ -262,7 +266,11 @@ describe('connection', () => {
     const statuses = recordStatuses(t);
     await expect(t.connect()).rejects.toMatchObject({ code: 'ERR_AUTH_FAILED', status: 401 });
     expect(t.status).toBe('auth_failed');
-    expect(statuses.at(-1)).toEqual({ status: 'auth_failed', httpStatus: 401 });
+    expect(statuses.at(-1)).toEqual({
+      status: 'auth_failed',
+      httpStatus: 401,
+      reason: 'access token refused; waiting for updateAccessToken()',
+    });
     expect(statuses.some((s) => s.status === 'reconnecting')).toBe(false);
     await sleep(150); // several backoff periods
     expect(server.upgrades).toHaveLength(1);

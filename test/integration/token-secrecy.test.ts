@@ -186,6 +186,65 @@ describe('token secrecy', () => {
     expect(capture.leaks()).toEqual([]);
   }, 30_000);
 
+  it('token secrecy - providers (refused, throwing, rotated) and the REST login log no token, secret or request token', async () => {
+    const capture = new Capture();
+    const sim = new KiteSimulator({
+      universeSize: 50,
+      credentials: { api_p: `${SECRET}-start` },
+      apps: { api_p: { apiSecret: `${SECRET}-apisecret` } },
+      logger: capture.logger('sim'),
+    });
+    await sim.start();
+    cleanups.push(() => sim.stop());
+    let current = `${SECRET}-start`;
+    let fail = false;
+    const t = new KiteTicker({
+      apiKey: 'api_p',
+      accessToken: () => {
+        if (fail) throw new Error(`vault said no for ${current}`);
+        return current;
+      },
+      url: sim.url,
+      tokenRefreshIntervalMs: 100,
+      reconnect: { initialDelayMs: 10, maxDelayMs: 50 },
+      logger: capture.logger('ticker'),
+    });
+    t.on('status', (event) => capture.add('status', event));
+    t.on('error', (error) => capture.add('error', error));
+    cleanups.push(() => t.close());
+    await t.connect();
+    sim.revokeToken('api_p');
+    await new Promise((r) => setTimeout(r, 250)); // refused, provider asked again and again
+    fail = true;
+    await new Promise((r) => setTimeout(r, 250)); // provider throws with the token in its message
+    // The user logs in over REST; the request token and secret are watched for too.
+    const base = sim.url.replace(/^ws/, 'http');
+    const res = await fetch(`${base}/connect/login?v=3&api_key=api_p`, { redirect: 'manual' });
+    const rt = new URL(res.headers.get('location') ?? '').searchParams.get('request_token') ?? '';
+    const { createHash } = await import('node:crypto');
+    const session = await fetch(`${base}/session/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Kite-Version': '3' },
+      body: new URLSearchParams({
+        api_key: 'api_p',
+        request_token: rt,
+        checksum: createHash('sha256').update(`api_p${rt}${SECRET}-apisecret`).digest('hex'),
+      }).toString(),
+    });
+    const minted = ((await session.json()) as { data: { access_token: string } }).data.access_token;
+    current = minted;
+    fail = false;
+    const deadline = Date.now() + 5000;
+    while (!t.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    expect(t.connected).toBe(true);
+    capture.add('stats', t.stats());
+    expect(capture.lines.some((l) => l.includes('ERR_TOKEN_PROVIDER'))).toBe(true);
+    expect(capture.leaks()).toEqual([]);
+    for (const secret of [minted, rt]) {
+      expect(capture.lines.filter((l) => l.includes(secret))).toEqual([]);
+    }
+  }, 30_000);
+
   it('token secrecy - the CLI prints no token on stdout or stderr, with a revoked and a wrong key', async () => {
     const sim = new KiteSimulator({
       credentials: { api_c1: `${SECRET}-cli-1`, api_c2: `${SECRET}-cli-2` },

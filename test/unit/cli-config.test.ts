@@ -218,6 +218,9 @@ describe('cli program', () => {
       ['replay'],
       ['record'],
       ['simulate', '--port', 'x'],
+      ['simulate', '--token-expiry', '6am'],
+      ['simulate', '--clock-speed', '0'],
+      ['simulate', '--clock-speed', '1e9'],
     ]) {
       const t = io();
       expect(await runCli(argv, t.io), argv.join(' ')).toBe(2);

@@ -32,6 +32,8 @@ const samples: Record<string, () => KiteTickerError> = {
   InstrumentsDownloadError: () => new errors.InstrumentsDownloadError('x'),
   MalformedEnvelopeError: () => new errors.MalformedEnvelopeError('x'),
   UnexpectedError: () => new errors.UnexpectedError('x'),
+  TokenProviderError: () => new errors.TokenProviderError('x'),
+  LoginError: () => new errors.LoginError('x'),
 };
 
 /** Every class exported by src/errors.ts that extends KiteTickerError (the base itself excluded). */

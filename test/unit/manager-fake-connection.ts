@@ -36,7 +36,7 @@ export class FakeConnection extends EventEmitter implements TickerConnection {
     readonly index: number,
   ) {
     super();
-    this.accessToken = options.accessToken;
+    this.accessToken = typeof options.accessToken === 'string' ? options.accessToken : '';
     this.#closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });

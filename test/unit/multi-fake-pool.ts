@@ -176,7 +176,7 @@ export class FakePool extends EventEmitter<KiteTickerManagerEvents> implements E
 export function fakeFactory(): { factory: TickerManagerFactory; pools: Map<string, FakePool> } {
   const pools = new Map<string, FakePool>();
   const factory: TickerManagerFactory = (apiKey, accessToken, config) => {
-    const pool = new FakePool(apiKey, accessToken, config);
+    const pool = new FakePool(apiKey, typeof accessToken === 'string' ? accessToken : '', config);
     pools.set(apiKey, pool);
     return pool;
   };

@@ -3,11 +3,12 @@
  * test credentials it accepts (test values, not secrets: printing them is the point).
  */
 import { MAX_UNIVERSE_SIZE } from '../../config/limits.js';
-import { ExitCode, exitCodeOf } from '../exit-codes.js';
+import { MAX_CLOCK_SPEED, type TradingClockOptions } from '../../simulator/trading-clock.js';
+import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
 import { loadInstrumentsFile } from '../instruments-file.js';
 import { type CliIo, StopRequest } from '../io.js';
 import { parseInteger, parseNumber, parsePort, parseSeconds } from '../parse.js';
-import { createSimHost } from '../sim-host.js';
+import { createSimHost, simApps } from '../sim-host.js';
 import { plural } from '../view.js';
 
 export interface RawSimulateOptions {
@@ -20,6 +21,8 @@ export interface RawSimulateOptions {
   chaos?: string;
   keys?: string;
   duration?: string;
+  tokenExpiry?: string;
+  clockSpeed?: string;
 }
 
 export interface SimulateConfig {
@@ -33,6 +36,8 @@ export interface SimulateConfig {
   chaos: number;
   keys: number;
   durationMs: number | undefined;
+  /** The trading-day clock; undefined = tokens never expire. */
+  tradingClock: TradingClockOptions | undefined;
 }
 
 export function resolveSimulateConfig(raw: RawSimulateOptions): SimulateConfig {
@@ -49,6 +54,15 @@ export function resolveSimulateConfig(raw: RawSimulateOptions): SimulateConfig {
     chaos: raw.chaos === undefined ? 0 : parseNumber('--chaos', raw.chaos, 0, 1000, 'faults per second'),
     keys: raw.keys === undefined ? 3 : parseInteger('--keys', raw.keys, 1, 20),
     durationMs: raw.duration === undefined ? undefined : parseSeconds('--duration', raw.duration),
+    tradingClock:
+      raw.tokenExpiry === undefined && raw.clockSpeed === undefined
+        ? undefined
+        : {
+            ...(raw.tokenExpiry !== undefined ? { expiresAt: checkTimeOfDay(raw.tokenExpiry) } : {}),
+            ...(raw.clockSpeed !== undefined
+              ? { speed: parseNumber('--clock-speed', raw.clockSpeed, 1, MAX_CLOCK_SPEED, 'a speed factor') }
+              : {}),
+          },
   };
 }
 
@@ -66,6 +80,7 @@ export async function runSimulate(config: SimulateConfig, io: CliIo): Promise<nu
     ...(instruments ? { instruments } : {}),
     ...(config.universeSize !== undefined ? { universeSize: config.universeSize } : {}),
     ...(config.chaos > 0 ? { chaos: { faultsPerSecond: config.chaos } } : {}),
+    ...(config.tradingClock ? { tradingClock: config.tradingClock } : {}),
   });
   const stop = new StopRequest();
   const removeSignals = io.onStopSignal((signal) => stop.signal(signal));
@@ -94,6 +109,16 @@ export async function runSimulate(config: SimulateConfig, io: CliIo): Promise<nu
   );
   out('  test credentials (api_key  access_token):');
   for (const k of host.keys) out(`    ${k.apiKey}  ${k.accessToken}`);
+  out('  login test apps (api_key  api_secret; redirect to http://127.0.0.1:5010/):');
+  for (const [apiKey, app] of Object.entries(simApps(host.keys))) out(`    ${apiKey}  ${app.apiSecret}`);
+  out(
+    `  these are test credentials: they work only with this simulator (kiteticker login --api-url ${url.replace(/^ws/, 'http')} ...)`,
+  );
+  if (config.tradingClock) {
+    out(
+      `  trading clock: tokens expire daily at ${config.tradingClock.expiresAt ?? '06:00'} IST, ${config.tradingClock.speed ?? 1}x real time`,
+    );
+  }
   out(
     `  try: KITE_API_KEY=${first.apiKey} KITE_ACCESS_TOKEN=${first.accessToken} kiteticker stream --url ${url} 256265 408065`,
   );
@@ -106,4 +131,13 @@ export async function runSimulate(config: SimulateConfig, io: CliIo): Promise<nu
   await host.simulator.stop();
   io.stderr.write(`kiteticker: simulator stopped (${stop.reason})\n`);
   return ExitCode.Ok;
+}
+
+function checkTimeOfDay(text: string): string {
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(text)) {
+    throw new UsageError(
+      `--token-expiry: expected a local time HH:MM (00:00 to 23:59), got ${JSON.stringify(text.slice(0, 40))}`,
+    );
+  }
+  return text;
 }

@@ -1,0 +1,88 @@
+/**
+ * Writes one id's entry of a keys file (the CLI's format, see credentials.ts) atomically: the new
+ * content goes to a temp file in the same directory (mode 0600, fsynced) which is then renamed over
+ * the old one, so a reader (a watching `stream`, `keysFileTokenProvider`) sees the old file or the new
+ * one, never half of one. Other entries, and their unknown fields, are kept as they were.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { parseKeysFile } from './credentials.js';
+import { UsageError } from './exit-codes.js';
+
+/** Largest keys file read back (a file of hundreds of keys is a few tens of KB). */
+const MAX_KEYS_FILE_BYTES = 1024 * 1024;
+
+/** The entry `apiKey` already has in the file, to keep its id; undefined when absent or unreadable. */
+export async function existingIdOf(path: string, apiKey: string): Promise<string | undefined> {
+  try {
+    const text = await readFile(path, 'utf8');
+    if (text.length > MAX_KEYS_FILE_BYTES) return undefined;
+    return parseKeysFile(text, path).find((k) => k.apiKey === apiKey)?.id;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sets `id`'s apiKey and accessToken (adding the entry when new) and replaces the file atomically.
+ * @throws UsageError when the existing file is not a valid keys file or holds `apiKey` under another
+ *   id (the file is left untouched).
+ */
+export async function updateKeysFile(
+  path: string,
+  id: string,
+  apiKey: string,
+  accessToken: string,
+): Promise<void> {
+  let entries: Record<string, unknown>[] = [];
+  let text: string | undefined;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new UsageError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  if (text !== undefined && text.trim() !== '') {
+    if (text.length > MAX_KEYS_FILE_BYTES) throw new UsageError(`${path}: over ${MAX_KEYS_FILE_BYTES} bytes`);
+    const parsed = parseKeysFile(text, path); // validates (messages never quote values)
+    const other = parsed.find((k) => k.apiKey === apiKey && k.id !== id);
+    if (other) {
+      throw new UsageError(
+        `${path}: api_key ${apiKey} is already there under id ${JSON.stringify(other.id)}; use --id ${other.id}`,
+      );
+    }
+    entries = (JSON.parse(text) as Record<string, unknown>[]).map((e, i) => ({
+      ...e,
+      id: parsed[i]!.id,
+    }));
+  }
+  const entry = entries.find((e) => e.id === id);
+  if (entry) {
+    delete entry.api_key;
+    delete entry.access_token;
+    entry.apiKey = apiKey;
+    entry.accessToken = accessToken;
+  } else entries.push({ id, apiKey, accessToken });
+
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const handle = await open(tmp, 'wx', 0o600);
+  try {
+    await handle.writeFile(`${JSON.stringify(entries, null, 2)}\n`);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
