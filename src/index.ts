@@ -5,6 +5,7 @@
  */
 
 export * from './connection/index.js';
+export * from './delivery/index.js';
 export {
   ApiKeyNotFoundError,
   AuthFailedError,
@@ -49,4 +50,3 @@ export { silentLogger } from './logger.js';
 export * from './manager/index.js';
 export * from './multi/index.js';
 export * from './protocol/index.js';
-export * from './stream/index.js';

@@ -1,0 +1,5 @@
+/**
+ * One API key's sockets: the pool the manager drives. Internal: the manager is the public face.
+ */
+export { ConnectionPool, keepKnown } from './pool.js';
+export type * from './types.js';
