@@ -12,14 +12,12 @@
  * it is the manager's whole public surface and its queue; each piece of logic it drives lives beside it.
  */
 import { EventEmitter } from 'node:events';
-import { groupByMode } from '../connection/subscriptions.js';
 import type { StatusEvent } from '../connection/types.js';
 import { Broadcaster } from '../delivery/broadcaster.js';
 import { LatestQuoteTable } from '../delivery/latest-quotes.js';
 import { OrderDeduplicator } from '../delivery/order-dedupe.js';
 import type { Channel, ChannelOptions } from '../delivery/types.js';
 import {
-  ApiKeyNotFoundError,
   AuthFailedError,
   CapacityError,
   closedError,
@@ -34,11 +32,11 @@ import { validateTokens } from '../protocol/commands.js';
 import { isMode, type Mode } from '../protocol/constants.js';
 import { ManagerOptionsBuilder } from './builder.js';
 import { resolveManagerConfig } from './config.js';
-import { DesiredState } from './desired-state.js';
 import { Failover } from './failover.js';
 import { poolOwner } from './fan-out.js';
 import { KeySlot } from './key-slot.js';
-import { type KeyLoad, planRoundRobin } from './plan.js';
+import { Keys } from './keys.js';
+import { planRoundRobin } from './plan.js';
 import { keyStats, managerStats } from './stats.js';
 import {
   type ApiKeyStats,
@@ -77,17 +75,13 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
   readonly #name: string;
   readonly #events: EventEmitter<ManagerEvents>;
   readonly #singleKey: boolean;
-  readonly #slots = new Map<string, KeySlot>();
-  /** The keys in the order they were added: that order breaks placement ties. */
-  readonly #order: KeySlot[] = [];
-  readonly #table = new DesiredState();
+  readonly #keys: Keys;
   /** Behind every channel: per connection, merged per key, unified. */
   readonly #broadcaster: Broadcaster<MultiApiMessage>;
   /** Across every socket of every key. */
   readonly #orders: OrderDeduplicator;
   readonly #failover: Failover;
   readonly #logger: Logger;
-  readonly #capacityPerKey: number;
   readonly #healthCheckIntervalMs: number;
   #state: ManagerState = 'idle';
   #startPromise: Promise<void> | undefined;
@@ -95,8 +89,6 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
   #startedAt = 0;
   #stoppedAt = 0;
   #healthTimer: ReturnType<typeof setInterval> | undefined;
-  /** Tokens handed to a pool whose subscribe call has not returned yet (not in the table until it does). */
-  readonly #placing = new Set<number>();
   /** Ticks dropped here for tokens the manager does not want (the pools count their own). */
   #unknownTokenDrops = 0;
   /** Tail of the serial queue of mutations. */
@@ -112,7 +104,14 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
     const base: KiteTickerManagerConfig = resolveManagerConfig(config.baseConfig);
     this.#logger = base.logger ?? silentLogger;
     this.#healthCheckIntervalMs = config.healthCheckIntervalMs;
-    this.#capacityPerKey = config.maxConnectionsPerApi * config.maxSymbolsPerConnection;
+    this.#keys = new Keys(
+      config.maxConnectionsPerApi * config.maxSymbolsPerConnection,
+      config.latestQuotes ? this.latestQuotes : undefined,
+      {
+        quietly: (promise, apiKeyId) => this.#quietly(promise, apiKeyId),
+        report: (error, apiKeyId) => this.#report(error, apiKeyId),
+      },
+    );
     this.#broadcaster = new Broadcaster<MultiApiMessage>({
       capacity: base.channelCapacity,
       overflow: base.overflow,
@@ -142,8 +141,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
         { ...poolConfig },
         poolOwner(slot, fanOut),
       );
-      this.#slots.set(key.id, slot);
-      this.#order.push(slot);
+      this.#keys.add(slot);
     }
   }
 
@@ -175,7 +173,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
     if (this.#state === 'stopped') throw closedError(this.#name);
     this.#state = 'starting';
     this.#startedAt = Date.now();
-    const results = await Promise.allSettled(this.#order.map((slot) => slot.pool.start()));
+    const results = await Promise.allSettled(this.#keys.order.map((slot) => slot.pool.start()));
     if ((this.#state as ManagerState) === 'stopped') throw closedError(this.#name);
     if (this.#singleKey && results[0]!.status === 'rejected') {
       this.#state = 'idle';
@@ -184,7 +182,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
     }
     let firstError: unknown;
     results.forEach((result, i) => {
-      const slot = this.#order[i]!;
+      const slot = this.#keys.order[i]!;
       if (result.status === 'fulfilled') {
         if (slot.state === 'idle') slot.state = 'active';
         return;
@@ -211,7 +209,10 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
       // Health checks must never keep the host process alive on their own.
       this.#healthTimer.unref?.();
     }
-    this.#logger.info({ keys: this.#order.length, symbols: this.#table.size }, 'ticker manager started');
+    this.#logger.info(
+      { keys: this.#keys.order.length, symbols: this.#keys.table.size },
+      'ticker manager started',
+    );
   }
 
   /**
@@ -233,14 +234,14 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
     this.#stoppedAt = Date.now();
     if (this.#healthTimer !== undefined) clearInterval(this.#healthTimer);
     this.#healthTimer = undefined;
-    for (const slot of this.#order) slot.clearDownTimer();
-    await Promise.allSettled(this.#order.map((slot) => slot.pool.stop()));
+    for (const slot of this.#keys.order) slot.clearDownTimer();
+    await Promise.allSettled(this.#keys.order.map((slot) => slot.pool.stop()));
     // Let any queued operation observe the stop and settle before the channels end.
     await this.#queue.catch(() => undefined);
-    for (const slot of this.#order) slot.state = 'stopped';
+    for (const slot of this.#keys.order) slot.state = 'stopped';
     this.#broadcaster.close();
     this.#orders.clear();
-    this.#logger.info({ keys: this.#order.length }, 'ticker manager stopped');
+    this.#logger.info({ keys: this.#keys.order.length }, 'ticker manager stopped');
   }
 
   /** `await using manager = builder.build()` stops it at the end of the scope. */
@@ -269,15 +270,15 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
     this.#assertUsable();
     await this.#serial(async () => {
       this.#assertUsable();
-      const { known, fresh } = this.#split(list);
-      const plan = planRoundRobin(fresh, this.#loads());
+      const { known, fresh } = this.#keys.split(list);
+      const plan = planRoundRobin(fresh, this.#keys.loads());
       if (!plan.ok) {
         throw new CapacityError(plan.requested, plan.available, this.#capacityScope());
       }
       const effective = mode ?? this.#config.defaultMode;
       // New tokens first: if their placement fails, nothing of the call (modes included) is applied.
-      await this.#placeAll(plan.assignment, () => effective, true);
-      if (mode !== undefined) await this.#setModes(known, mode);
+      await this.#keys.placeAll(plan.assignment, () => effective, true);
+      if (mode !== undefined) await this.#keys.setModes(known, mode);
     });
   }
 
@@ -288,21 +289,21 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
    * tokens (a failed key has none).
    */
   async subscribeSymbolsToApi(apiKeyId: string, tokens: readonly number[], mode?: Mode): Promise<void> {
-    const slot = this.#slot(apiKeyId);
+    const slot = this.#keys.slot(apiKeyId);
     const list = validateTokens(tokens);
     checkMode(mode);
     this.#assertUsable();
     await this.#serial(async () => {
       this.#assertUsable();
-      const { known, fresh } = this.#split(list);
+      const { known, fresh } = this.#keys.split(list);
       const here: number[] = [];
       const moving: number[] = [];
       for (const token of known) {
-        if (this.#table.get(token)?.apiKeyId === slot.id) here.push(token);
+        if (this.#keys.table.get(token)?.apiKeyId === slot.id) here.push(token);
         else moving.push(token);
       }
       const incoming = moving.length + fresh.length;
-      const free = slot.state === 'failed' ? 0 : this.#free(slot);
+      const free = slot.state === 'failed' ? 0 : this.#keys.free(slot);
       if (incoming > free) {
         const scope =
           slot.state === 'failed'
@@ -310,14 +311,14 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
             : `API key ${JSON.stringify(slot.id)}`;
         throw new CapacityError(incoming, free, scope);
       }
-      if (mode !== undefined) await this.#setModes(here, mode);
+      if (mode !== undefined) await this.#keys.setModes(here, mode);
       // Moves: off the old owner first, so the token is never on two keys at once.
       const previous = new Map<number, Mode>();
-      for (const token of moving) previous.set(token, this.#table.get(token)!.mode);
-      await this.#removeFromOwners(moving);
+      for (const token of moving) previous.set(token, this.#keys.table.get(token)!.mode);
+      await this.#keys.removeFromOwners(moving);
       const effective = mode ?? this.#config.defaultMode;
       const assignment = new Map([[slot.id, [...moving, ...fresh]]]);
-      await this.#placeAll(
+      await this.#keys.placeAll(
         assignment,
         (t) => (mode === undefined ? (previous.get(t) ?? effective) : effective),
         true,
@@ -331,7 +332,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
     this.#assertUsable();
     await this.#serial(async () => {
       this.#assertUsable();
-      await this.#removeFromOwners(list);
+      await this.#keys.removeFromOwners(list);
       await this.#failover.placeUnplaced();
     });
   }
@@ -343,7 +344,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
     this.#assertUsable();
     await this.#serial(async () => {
       this.#assertUsable();
-      await this.#setModes(list, mode);
+      await this.#keys.setModes(list, mode);
     });
   }
 
@@ -363,7 +364,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
    * @internal
    */
   rotateAccessToken(apiKeyId: string, accessToken: string): Promise<void> {
-    const slot = this.#slot(apiKeyId);
+    const slot = this.#keys.slot(apiKeyId);
     if (this.#state === 'stopped') throw closedError(this.#name);
     // The pool validates first (and throws before storing anything): a refused token is never kept.
     slot.pool.updateAccessToken(accessToken);
@@ -404,7 +405,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
    */
   getChannel(apiKeyId: string, connectionIndex: number, options?: ChannelOptions): Channel<TickerMessage> {
     this.#assertOpen();
-    const slot = this.#slot(apiKeyId);
+    const slot = this.#keys.slot(apiKeyId);
     const max = this.#config.maxConnectionsPerApi;
     if (!Number.isInteger(connectionIndex) || connectionIndex < 0 || connectionIndex >= max) {
       throw new InvalidArgumentError(
@@ -424,7 +425,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
    * already ended once stopped.
    */
   getKeyChannel(apiKeyId: string, options?: ChannelOptions): Channel<TickerMessage> {
-    const id = this.#slot(apiKeyId).id;
+    const id = this.#keys.slot(apiKeyId).id;
     return this.#broadcaster.subscribe(options, {
       select: (m) => (m.apiKeyId === id ? m.message : undefined),
     });
@@ -434,34 +435,35 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
 
   /** Key ids in the order they were added. */
   getApiKeys(): string[] {
-    return this.#order.map((slot) => slot.id);
+    return this.#keys.order.map((slot) => slot.id);
   }
 
   /** key id -> connection index -> (token -> mode), as each key's pool holds it. */
   getSymbolDistribution(): Map<string, Map<number, Map<number, Mode>>> {
     const out = new Map<string, Map<number, Map<number, Mode>>>();
-    for (const slot of this.#order) out.set(slot.id, slot.pool.getSymbolDistribution());
+    for (const slot of this.#keys.order) out.set(slot.id, slot.pool.getSymbolDistribution());
     return out;
   }
 
   /** The desired-state view: token -> owning key id (undefined while unplaced) and mode. */
   getDesiredState(): Map<number, { apiKeyId: string | undefined; mode: Mode }> {
     const out = new Map<number, { apiKeyId: string | undefined; mode: Mode }>();
-    for (const slot of this.#order) {
-      for (const [token, mode] of this.#table.ofKey(slot.id)) out.set(token, { apiKeyId: slot.id, mode });
+    for (const slot of this.#keys.order) {
+      for (const [token, mode] of this.#keys.table.ofKey(slot.id))
+        out.set(token, { apiKeyId: slot.id, mode });
     }
-    for (const [token, mode] of this.#table.unplaced()) out.set(token, { apiKeyId: undefined, mode });
+    for (const [token, mode] of this.#keys.table.unplaced()) out.set(token, { apiKeyId: undefined, mode });
     return out;
   }
 
   /** Tokens wanted but on no key (token -> mode), in the order they became unplaced. */
   getUnplacedSymbols(): Map<number, Mode> {
-    return new Map(this.#table.unplaced());
+    return new Map(this.#keys.table.unplaced());
   }
 
   /** Free slots across the keys that take tokens now. */
   availableCapacity(): number {
-    return this.#loads().reduce((sum, k) => sum + k.free, 0);
+    return this.#keys.loads().reduce((sum, k) => sum + k.free, 0);
   }
 
   /** Counters of every key and the manager's own; `uptimeMs` freezes at stop(). */
@@ -471,12 +473,12 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
 
   /** One key's stats. Throws ApiKeyNotFoundError ("API key not found"). */
   getApiStats(apiKeyId: string): ApiKeyStats {
-    return keyStats(this.#statsSource(), this.#slot(apiKeyId));
+    return keyStats(this.#statsSource(), this.#keys.slot(apiKeyId));
   }
 
   /** Health of one key's opened sockets, from their status now. */
   getKeyHealth(apiKeyId: string): ManagerHealth {
-    return this.#slot(apiKeyId).pool.getHealth();
+    return this.#keys.slot(apiKeyId).pool.getHealth();
   }
 
   // ---------------------------------------------------------------- internals
@@ -484,13 +486,13 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
   #statsSource() {
     const end = this.#state === 'stopped' ? this.#stoppedAt : Date.now();
     return {
-      keys: this.#order,
-      table: this.#table,
+      keys: this.#keys.order,
+      table: this.#keys.table,
       broadcaster: this.#broadcaster,
       duplicateOrders: this.#orders.duplicates,
       unknownTokenDrops: this.#unknownTokenDrops,
       uptimeMs: this.#startedAt === 0 ? 0 : Math.max(0, end - this.#startedAt),
-      free: (slot: KeySlot) => this.#free(slot),
+      free: (slot: KeySlot) => this.#keys.free(slot),
     };
   }
 
@@ -501,7 +503,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
       broadcaster: this.#broadcaster,
       orders: this.#orders,
       quotes,
-      wanted: { has: (token: number) => this.#isWanted(token) },
+      wanted: { has: (token: number) => this.#keys.isWanted(token) },
       countUnknown: (n: number) => {
         this.#unknownTokenDrops += n;
       },
@@ -525,27 +527,22 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
       config: this.#config,
       logger: this.#logger,
       events: this.#events,
-      table: this.#table,
+      table: this.#keys.table,
       isRunning: () => this.#state === 'running',
       isStopped: () => this.#state === 'stopped',
       serial: <T>(task: () => Promise<T>) => this.#serial(task),
-      loads: () => this.#loads(),
+      loads: () => this.#keys.loads(),
       placeAll: (a: Map<string, number[]>, modeOf: (t: number) => Mode, atomic: boolean) =>
-        this.#placeAll(a, modeOf, atomic),
+        this.#keys.placeAll(a, modeOf, atomic),
       quietly: (promise: Promise<unknown>, apiKeyId: string) => this.#quietly(promise, apiKeyId),
       report: (error: unknown, apiKeyId: string | undefined) => this.#report(error, apiKeyId),
     };
   }
 
-  /** In the table, or being placed right now (a pool may deliver before its subscribe call returns). */
-  #isWanted(token: number): boolean {
-    return this.#table.has(token) || (this.#placing.size > 0 && this.#placing.has(token));
-  }
-
   #checkHealth(): void {
     if (this.#state !== 'running') return;
     const now = Date.now();
-    for (const slot of this.#order) {
+    for (const slot of this.#keys.order) {
       const health = slot.pool.getHealth();
       let changed = false;
       for (const entry of health.connections) {
@@ -563,134 +560,12 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
     }
   }
 
-  /**
-   * Subscribes each key's share (grouped by mode) and records it in the table. `atomic`: on a pool error,
-   * undo what this call placed and rethrow; otherwise tokens a pool refused become unplaced.
-   */
-  async #placeAll(
-    assignment: Map<string, number[]>,
-    modeOf: (token: number) => Mode,
-    atomic: boolean,
-  ): Promise<Map<string, number[]>> {
-    const done: { slot: KeySlot; tokens: number[] }[] = [];
-    const placed = new Map<string, number[]>();
-    const quotes = this.#config.latestQuotes ? this.latestQuotes : undefined;
-    for (const [id, tokens] of assignment) {
-      const slot = this.#slots.get(id)!;
-      for (const [mode, group] of groupByMode(tokens.map((t) => [t, modeOf(t)] as const))) {
-        for (const t of group) this.#placing.add(t);
-        quotes?.track(group);
-        try {
-          await slot.pool.subscribeSymbols(group, mode);
-        } catch (error) {
-          for (const t of group) this.#placing.delete(t);
-          if (atomic) {
-            quotes?.untrack(group);
-            for (const d of done) {
-              await this.#quietly(d.slot.pool.unsubscribeSymbols(d.tokens), d.slot.id);
-              for (const t of d.tokens) this.#table.delete(t);
-              quotes?.untrack(d.tokens);
-            }
-            throw error;
-          }
-          this.#report(error, id);
-          for (const t of group) this.#table.set(t, undefined, mode);
-          continue;
-        }
-        for (const t of group) {
-          this.#placing.delete(t);
-          this.#table.set(t, id, mode);
-        }
-        done.push({ slot, tokens: group });
-        const list = placed.get(id);
-        if (list) list.push(...group);
-        else placed.set(id, [...group]);
-      }
-    }
-    return placed;
-  }
-
-  /** Unsubscribes tokens from their owners and forgets them (and their latest quotes). */
-  async #removeFromOwners(tokens: readonly number[]): Promise<void> {
-    const forgotten: number[] = [];
-    for (const [id, list] of this.#byOwner(tokens, (token) => {
-      this.#table.delete(token);
-      forgotten.push(token);
-    })) {
-      await this.#slots.get(id)!.pool.unsubscribeSymbols(list);
-      for (const t of list) this.#table.delete(t);
-      forgotten.push(...list);
-    }
-    this.latestQuotes.untrack(forgotten);
-  }
-
-  /** Sets the mode of known tokens on their owners (unplaced ones just record it). */
-  async #setModes(tokens: readonly number[], mode: Mode): Promise<void> {
-    const differing = tokens.filter((token) => {
-      const entry = this.#table.get(token);
-      return entry !== undefined && entry.mode !== mode;
-    });
-    for (const [id, list] of this.#byOwner(differing, (token) => this.#table.setMode(token, mode))) {
-      await this.#slots.get(id)!.pool.changeMode(list, mode);
-      for (const t of list) this.#table.setMode(t, mode);
-    }
-  }
-
-  /** Known tokens grouped by owning key; `unplaced` is called for known tokens on no key. */
-  #byOwner(tokens: readonly number[], unplaced: (token: number) => void): Map<string, number[]> {
-    const byOwner = new Map<string, number[]>();
-    for (const token of tokens) {
-      const entry = this.#table.get(token);
-      if (!entry) continue;
-      if (entry.apiKeyId === undefined) {
-        unplaced(token);
-        continue;
-      }
-      const list = byOwner.get(entry.apiKeyId);
-      if (list) list.push(token);
-      else byOwner.set(entry.apiKeyId, [token]);
-    }
-    return byOwner;
-  }
-
-  /** Distinct tokens of a call, split into those the table knows and new ones. */
-  #split(tokens: readonly number[]): { known: number[]; fresh: number[] } {
-    const seen = new Set<number>();
-    const known: number[] = [];
-    const fresh: number[] = [];
-    for (const token of tokens) {
-      if (seen.has(token)) continue;
-      seen.add(token);
-      (this.#table.has(token) ? known : fresh).push(token);
-    }
-    return { known, fresh };
-  }
-
-  /** Keys that take tokens now (not failed), with their load and room, in the order they were added. */
-  #loads(): KeyLoad[] {
-    return this.#order
-      .filter((slot) => slot.state !== 'failed' && slot.state !== 'stopped')
-      .map((slot) => ({ id: slot.id, load: this.#table.countOf(slot.id), free: this.#free(slot) }));
-  }
-
   #capacityScope(): string {
     if (this.#singleKey) {
-      const only = this.#order[0]!;
+      const only = this.#keys.order[0]!;
       return `api_key ${only.apiKey} (${this.#config.maxConnectionsPerApi} x ${this.#config.maxSymbolsPerConnection})`;
     }
-    return `the ${this.#loads().length} available API key(s)`;
-  }
-
-  /** Room on a key: the configured capacity less what the table gives it, and never more than its pool reports. */
-  #free(slot: KeySlot): number {
-    const byTable = this.#capacityPerKey - this.#table.countOf(slot.id);
-    return Math.max(0, Math.min(byTable, slot.pool.availableCapacity()));
-  }
-
-  #slot(apiKeyId: string): KeySlot {
-    const slot = this.#slots.get(apiKeyId);
-    if (!slot) throw new ApiKeyNotFoundError(apiKeyId);
-    return slot;
+    return `the ${this.#keys.loads().length} available API key(s)`;
   }
 
   #assertOpen(): void {
@@ -741,7 +616,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return redact(
       text,
-      this.#order.map((s) => s.accessToken),
+      this.#keys.order.map((s) => s.accessToken),
     );
   }
 }
