@@ -267,9 +267,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
     }
     const list = validateTokens(tokens);
     checkMode(mode);
-    this.#assertUsable();
-    await this.#serial(async () => {
-      this.#assertUsable();
+    await this.#mutate(async () => {
       const { known, fresh } = this.#keys.split(list);
       const plan = planRoundRobin(fresh, this.#keys.loads());
       if (!plan.ok) {
@@ -292,9 +290,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
     const slot = this.#keys.slot(apiKeyId);
     const list = validateTokens(tokens);
     checkMode(mode);
-    this.#assertUsable();
-    await this.#serial(async () => {
-      this.#assertUsable();
+    await this.#mutate(async () => {
       const { known, fresh } = this.#keys.split(list);
       const here: number[] = [];
       const moving: number[] = [];
@@ -329,9 +325,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
   /** Unsubscribes tokens from whichever key owns them (unknown tokens are ignored); freed room goes to unplaced tokens. */
   async unsubscribeSymbols(tokens: readonly number[]): Promise<void> {
     const list = validateTokens(tokens);
-    this.#assertUsable();
-    await this.#serial(async () => {
-      this.#assertUsable();
+    await this.#mutate(async () => {
       await this.#keys.removeFromOwners(list);
       await this.#failover.placeUnplaced();
     });
@@ -341,9 +335,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
   async changeMode(tokens: readonly number[], mode: Mode): Promise<void> {
     const list = validateTokens(tokens);
     if (!isMode(mode)) throw modeError(mode);
-    this.#assertUsable();
-    await this.#serial(async () => {
-      this.#assertUsable();
+    await this.#mutate(async () => {
       await this.#keys.setModes(list, mode);
     });
   }
@@ -578,6 +570,15 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
     if (!this.#singleKey && this.#state !== 'running') {
       throw new KiteTickerError(ErrorCode.NotStarted, `${this.#name} is not started: await start() first`);
     }
+  }
+
+  /** A mutation: refused now if the manager cannot take it, and checked again when its turn comes. */
+  #mutate<T>(task: () => Promise<T>): Promise<T> {
+    this.#assertUsable();
+    return this.#serial(async () => {
+      this.#assertUsable();
+      return task();
+    });
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {

@@ -3,9 +3,21 @@
  * de-duplication, channel drops). Pure reads: nothing here changes state.
  */
 import type { Broadcaster } from '../delivery/broadcaster.js';
+import { addCounters } from '../pool/counters.js';
 import type { DesiredState } from './desired-state.js';
 import type { KeySlot } from './key-slot.js';
 import type { ApiKeyStats, ManagerStats, MultiApiMessage } from './types.js';
+
+/** Totals the manager sums over its keys. */
+const KEY_TOTALS = [
+  'activeConnections',
+  'totalFrames',
+  'totalTicks',
+  'totalBytes',
+  'totalMessagesReceived',
+  'totalProtocolErrors',
+  'totalReconnects',
+] as const;
 
 export interface StatsSource {
   readonly keys: readonly KeySlot[];
@@ -71,13 +83,7 @@ export function managerStats(source: StatsSource): ManagerStats {
   for (const key of perApiStats) {
     for (const connection of key.manager.connections)
       stats.connections.push({ ...connection, apiKeyId: key.apiKeyId });
-    stats.activeConnections += key.activeConnections;
-    stats.totalFrames += key.totalFrames;
-    stats.totalTicks += key.totalTicks;
-    stats.totalBytes += key.totalBytes;
-    stats.totalMessagesReceived += key.totalMessagesReceived;
-    stats.totalProtocolErrors += key.totalProtocolErrors;
-    stats.totalReconnects += key.totalReconnects;
+    addCounters(stats, key, KEY_TOTALS);
     stats.unknownTokenDrops += key.manager.unknownTokenDrops;
   }
   stats.totalConnections = stats.activeConnections;

@@ -15,6 +15,7 @@ import { closedError, ErrorCode, KiteTickerError } from '../errors.js';
 import type { Mode } from '../protocol/constants.js';
 import { validateTokens } from '../protocol/index.js';
 import type { Tick } from '../protocol/types.js';
+import { addCounters, addRenamed, SOCKET_COUNTERS } from './counters.js';
 import { connectionHealth } from './health.js';
 import { freeCapacity, planModeChange, planSubscribe, planUnsubscribe, type SlotState } from './placement.js';
 import type {
@@ -45,6 +46,15 @@ interface Slot {
 
 /** Lifecycle of a pool: sockets exist only between start and stop. */
 type PoolState = 'idle' | 'starting' | 'running' | 'stopped';
+
+/** Pool total <- socket counter. */
+const TOTALS = [
+  ['totalFrames', 'frames'],
+  ['totalTicks', 'ticks'],
+  ['totalBytes', 'bytes'],
+  ['totalProtocolErrors', 'protocolErrors'],
+  ['totalReconnects', 'reconnects'],
+] as const;
 
 const defaultConnectionFactory: ConnectionFactory = (options) => new KiteTicker(options);
 
@@ -237,11 +247,7 @@ export class ConnectionPool implements KeyPool {
       };
       stats.connections.push(snapshot);
       if (snapshot.connected) stats.activeConnections++;
-      stats.totalFrames += snapshot.frames;
-      stats.totalTicks += snapshot.ticks;
-      stats.totalBytes += snapshot.bytes;
-      stats.totalProtocolErrors += snapshot.protocolErrors;
-      stats.totalReconnects += snapshot.reconnects;
+      addRenamed(stats, snapshot, TOTALS);
     }
     return stats;
   }
@@ -343,14 +349,7 @@ export class ConnectionPool implements KeyPool {
   #retire(slot: Slot): void {
     const conn = slot.conn;
     if (!conn) return;
-    const s = conn.stats();
-    const c = slot.carried;
-    c.frames += s.frames;
-    c.ticks += s.ticks;
-    c.bytes += s.bytes;
-    c.heartbeats += s.heartbeats;
-    c.protocolErrors += s.protocolErrors;
-    c.reconnects += s.reconnects;
+    addCounters(slot.carried, conn.stats(), SOCKET_COUNTERS);
     slot.detach?.();
     slot.detach = undefined;
     slot.conn = undefined;
