@@ -10,7 +10,7 @@ import type { Broadcaster } from '../delivery/broadcaster.js';
 import type { LatestQuoteTable } from '../delivery/latest-quotes.js';
 import type { OrderDeduplicator } from '../delivery/order-dedupe.js';
 import type { KiteTickerError } from '../errors.js';
-import { keepKnown } from '../pool/pool.js';
+import { keepKnown } from '../pool/keep-known.js';
 import type { PoolOwner } from '../pool/types.js';
 import type { OrderUpdate, ProtocolErrorInfo, Tick } from '../protocol/types.js';
 import type { KeySlot } from './key-slot.js';

@@ -8,8 +8,9 @@
  * plan.ts, sends the commands to the pools, and records the result in the table. Messages flow the
  * other way: each pool reports to its owner (fan-out.ts), which feeds the events, the one
  * broadcaster behind every channel, the one order de-duplicator and the one latest-quote table.
- * Failover lives in failover.ts and the stats shape in stats.ts. This file is over 400 lines because
- * it is the manager's whole public surface and its queue; each piece of logic it drives lives beside it.
+ * Failover lives in failover.ts, the table moves in keys.ts and the stats shape in stats.ts. This file
+ * is over 400 lines because it is the manager's whole documented public surface (both faces' methods
+ * end here) plus its lifecycle and queue; the logic each method drives lives in those files beside it.
  */
 import { EventEmitter } from 'node:events';
 import type { StatusEvent } from '../connection/types.js';

@@ -17,6 +17,7 @@ import { validateTokens } from '../protocol/index.js';
 import type { Tick } from '../protocol/types.js';
 import { addCounters, addRenamed, SOCKET_COUNTERS } from './counters.js';
 import { connectionHealth } from './health.js';
+import { keepKnown } from './keep-known.js';
 import { freeCapacity, planModeChange, planSubscribe, planUnsubscribe, type SlotState } from './placement.js';
 import type {
   ConnectionFactory,
@@ -382,24 +383,4 @@ export class ConnectionPool implements KeyPool {
   countUnknown(n: number): void {
     this.#unknownTokenDrops += n;
   }
-}
-
-/**
- * The ticks of `batch` whose token `wanted` holds; counts the others on `counter`. One lookup per
- * tick; the same array (no copy) when nothing is dropped. Shared by the pool (per socket) and the
- * manager (per key, for pools it did not make).
- */
-export function keepKnown(
-  batch: Tick[],
-  wanted: { has(token: number): boolean },
-  counter: { countUnknown(n: number): void },
-): Tick[] {
-  for (let i = 0; i < batch.length; i++) {
-    if (!wanted.has(batch[i]!.instrument_token)) {
-      const kept = batch.filter((tick) => wanted.has(tick.instrument_token));
-      counter.countUnknown(batch.length - kept.length);
-      return kept;
-    }
-  }
-  return batch;
 }
