@@ -171,11 +171,12 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
   }
 
   async #start(): Promise<void> {
-    if (this.#state === 'stopped') throw closedError(this.#name);
+    this.#assertOpen();
     this.#state = 'starting';
     this.#startedAt = Date.now();
     const results = await Promise.allSettled(this.#keys.order.map((slot) => slot.pool.start()));
-    if ((this.#state as ManagerState) === 'stopped') throw closedError(this.#name);
+    // stop() may have run while the pools were connecting.
+    this.#assertOpen();
     if (this.#singleKey && results[0]!.status === 'rejected') {
       this.#state = 'idle';
       this.#startedAt = 0;
@@ -358,7 +359,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
    */
   rotateAccessToken(apiKeyId: string, accessToken: string): Promise<void> {
     const slot = this.#keys.slot(apiKeyId);
-    if (this.#state === 'stopped') throw closedError(this.#name);
+    this.#assertOpen();
     // The pool validates first (and throws before storing anything): a refused token is never kept.
     slot.pool.updateAccessToken(accessToken);
     slot.accessToken = accessToken;
