@@ -211,10 +211,15 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
       // Health checks must never keep the host process alive on their own.
       this.#healthTimer.unref?.();
     }
-    this.#logger.info(
-      { keys: this.#keys.order.length, symbols: this.#keys.table.size },
-      'ticker manager started',
-    );
+    // One line per key, named by its id (never its apiKey), as operators grep for it.
+    for (const slot of this.#keys.order) {
+      if (slot.state === 'active') {
+        this.#logger.info(
+          { apiKeyId: slot.id, symbols: this.#keys.table.countOf(slot.id) },
+          'ticker manager started',
+        );
+      }
+    }
   }
 
   /**
@@ -243,7 +248,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
     for (const slot of this.#keys.order) slot.state = 'stopped';
     this.#broadcaster.close();
     this.#orders.clear();
-    this.#logger.info({ keys: this.#keys.order.length }, 'ticker manager stopped');
+    for (const slot of this.#keys.order) this.#logger.info({ apiKeyId: slot.id }, 'ticker manager stopped');
   }
 
   /** `await using manager = builder.build()` stops it at the end of the scope. */
