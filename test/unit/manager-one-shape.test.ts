@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ApiKeyNotFoundError, ErrorCode, InvalidArgumentError } from '../../src/errors.js';
 import {
   ChannelId,
+  DistributionStrategy,
   KiteTickerManager,
   type ManagerEvents,
   MultiApiKiteTickerManager,
@@ -109,6 +110,25 @@ describe('one manager, two faces', () => {
     }
     expect(() => face.getChannel(ChannelId.Connection3)).toThrow(/unknown channel 2/);
     expect(() => many.getChannel('nope', ChannelId.Connection1)).toThrow(ApiKeyNotFoundError);
+  });
+
+  it('manager - DistributionStrategy.LeastLoaded is RoundRobin under its accurate name', async () => {
+    expect(DistributionStrategy.LeastLoaded).toBe(DistributionStrategy.RoundRobin);
+    const { fakeFactory: fakePools } = await import('./multi-fake-pool.js');
+    const { factory, pools } = fakePools();
+    const manager = MultiApiKiteTickerManager.builder()
+      .addApiKey('a', 'k1', 't')
+      .addApiKey('b', 'k2', 't')
+      .distributionStrategy(DistributionStrategy.LeastLoaded)
+      .poolFactory(factory)
+      .build();
+    running.push(manager);
+    await manager.start();
+    await manager.subscribeSymbolsToApi('a', [1, 2, 3]);
+    // Least-loaded: the next three go to b until the keys are even, then ties go round (a, then b).
+    await manager.subscribeSymbols([4, 5, 6, 7, 8]);
+    expect(pools.get('k1')!.tokens()).toEqual([1, 2, 3, 7]);
+    expect(pools.get('k2')!.tokens()).toEqual([4, 5, 6, 8]);
   });
 
   it('manager - uptimeMs counts from start and freezes at stop on both faces', async () => {
