@@ -53,7 +53,7 @@ const results: [string, string, LoadSummary][] = [];
 for (const [label, client] of [
   ['bare `ws`, 9 sockets (floor)', 'bare'],
   ['MultiApiKiteTickerManager, `ticks` event', 'manager'],
-  ['same, pools keeping `latestQuotes` (`latestQuotes: true`)', 'manager-quotes'],
+  ['same, keeping the quote table (`latestQuotes(true)`)', 'manager-quotes'],
 ] as const) {
   for (const stagger of STAGGERS) {
     const nodeFlags =

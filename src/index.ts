@@ -18,6 +18,9 @@ export type {
   StatusEvent,
   TickerStats,
 } from './connection/types.js';
+// What the managers hand out: channels and the latest-quote table (made by the managers, not by you).
+export type { LatestQuoteTable } from './delivery/latest-quotes.js';
+export type { Channel, ChannelOptions, OverflowPolicy } from './delivery/types.js';
 // Errors: one class per code (docs/errors.md).
 export {
   AbortedError,
@@ -71,34 +74,37 @@ export {
   type SearchOptions,
 } from './instruments/index.js';
 export { type Logger, silentLogger } from './logger.js';
-// One API key (up to 3 connections).
-export { KiteTickerManager, type ManagerState } from './manager/manager.js';
-export type {
-  ConnectionHealthState,
-  ConnectionStatsSnapshot,
-  KiteTickerManagerConfig,
-  KiteTickerManagerEvents,
-  KiteTickerManagerOptions,
-  ManagerHealth,
-  ManagerStats,
-  TickerMessage,
-} from './manager/types.js';
-// Many API keys.
-export { MultiApiKiteTickerManagerBuilder } from './multi/builder.js';
-export { MultiApiKiteTickerManager } from './multi/manager.js';
+export {
+  type ManagerState,
+  MultiApiKiteTickerManager,
+  MultiApiKiteTickerManagerBuilder,
+} from './manager/manager.js';
+// The managers: one API key (up to 3 connections) and many.
+export { KiteTickerManager } from './manager/single.js';
 export {
   type ApiKeyCredentials,
   type ApiKeyFailureReason,
   type ApiKeyState,
   type ApiKeyStats,
+  ChannelId,
+  type ConnectionHealthState,
+  type ConnectionStatsSnapshot,
   DistributionStrategy,
   type FailoverEvent,
+  type KiteTickerManagerConfig,
+  type KiteTickerManagerEvents,
+  type KiteTickerManagerOptions,
+  type ManagerEvents,
+  type ManagerHealth,
+  type ManagerStats,
   type MultiApiEvents,
   type MultiApiKiteTickerManagerConfig,
   type MultiApiMessage,
   type MultiApiStats,
+  type Placement,
+  type TickerMessage,
   type UnplacedEvent,
-} from './multi/types.js';
+} from './manager/types.js';
 export type { ExchangeName } from './protocol/constants.js';
 // Ticks and the fast decode path.
 export { Mode } from './protocol/constants.js';
@@ -120,6 +126,3 @@ export type {
   TextMessage,
   Tick,
 } from './protocol/types.js';
-// What the managers hand out: channels and the latest-quote table (made by the managers, not by you).
-export type { LatestQuoteTable } from './stream/latest-quotes.js';
-export type { Channel, ChannelOptions, OverflowPolicy } from './stream/types.js';

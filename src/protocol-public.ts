@@ -4,6 +4,19 @@
  * blocks the managers are made of (bounded channels, the broadcaster, the latest-quote table, order
  * de-duplication). The root entry keeps only the client's side; docs/api.md documents every name here.
  */
+
+export { BoundedChannel, DEFAULT_CHANNEL_CAPACITY } from './delivery/bounded-channel.js';
+export { Broadcaster } from './delivery/broadcaster.js';
+export { LatestQuoteTable, type LatestQuoteTableOptions } from './delivery/latest-quotes.js';
+export {
+  DEFAULT_ORDER_DEDUPE_ENTRIES,
+  DEFAULT_ORDER_DEDUPE_WINDOW_MS,
+  MAX_ORDER_DEDUPE_ENTRIES,
+  OrderDeduplicator,
+  type OrderDeduplicatorOptions,
+  orderUpdateKey,
+} from './delivery/order-dedupe.js';
+export type { Channel, ChannelOptions, OverflowPolicy } from './delivery/types.js';
 export {
   type ClientCommand,
   DEFAULT_MAX_TOKENS_PER_MESSAGE,
@@ -28,15 +41,3 @@ export { FrameView } from './protocol/frame-view.js';
 export { parseTextMessage } from './protocol/text.js';
 export { MAX_RENDERED_TEXT, MAX_TEXT_NESTING } from './protocol/text-guard.js';
 export type * from './protocol/types.js';
-export { BoundedChannel, DEFAULT_CHANNEL_CAPACITY } from './stream/bounded-channel.js';
-export { Broadcaster } from './stream/broadcaster.js';
-export { LatestQuoteTable, type LatestQuoteTableOptions } from './stream/latest-quotes.js';
-export {
-  DEFAULT_ORDER_DEDUPE_ENTRIES,
-  DEFAULT_ORDER_DEDUPE_WINDOW_MS,
-  MAX_ORDER_DEDUPE_ENTRIES,
-  OrderDeduplicator,
-  type OrderDeduplicatorOptions,
-  orderUpdateKey,
-} from './stream/order-dedupe.js';
-export type { Channel, ChannelOptions, OverflowPolicy } from './stream/types.js';

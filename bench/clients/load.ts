@@ -14,7 +14,6 @@
  * manager -> callback.
  */
 import WebSocket from 'ws';
-import { KiteTickerManager } from '../../src/manager/index.js';
 import { MultiApiKiteTickerManager } from '../../src/multi/index.js';
 import type { FullTick, Tick } from '../../src/protocol/index.js';
 import { monotonicMs, stampedMs } from '../../src/simulator/index.js';
@@ -62,12 +61,8 @@ if (kind === 'manager' || kind === 'manager-quotes') {
     .url(run.url)
     .maxConnectionsPerApi(run.connsPerKey)
     .enableFailover(false);
-  // Comparison: each key's pool keeping its latest-quote table, as the single-key manager does by default.
-  if (kind === 'manager-quotes')
-    builder.managerFactory(
-      (apiKey, accessToken, config) =>
-        new KiteTickerManager(apiKey, accessToken, { ...config, latestQuotes: true }),
-    );
+  // Comparison: the manager keeping its latest-quote table, as the single-key manager does by default.
+  if (kind === 'manager-quotes') builder.latestQuotes(true);
   for (let k = 0; k < run.keys; k++)
     builder.addApiKey(`key${k + 1}`, `sim_key_${k + 1}`, `sim_token_${k + 1}`);
   const manager = builder.build();

@@ -3,15 +3,8 @@
  * simulator), subscribed in chunks so progress can be shown, with an optional raw-frame tap per
  * connection for `record`. Everything the commands print is read from here.
  */
-
-import { KiteTicker } from '../connection/index.js';
-import type { AccessTokenSource } from '../connection/token-provider.js';
-import type { KiteTickerOptions } from '../connection/types.js';
 import type { Logger } from '../logger.js';
-import { KiteTickerManager } from '../manager/index.js';
-import type { KiteTickerManagerConfig, KiteTickerManagerOptions } from '../manager/types.js';
-import { MultiApiKiteTickerManager } from '../multi/index.js';
-import type { TickerManagerFactory } from '../multi/types.js';
+import { MultiApiKiteTickerManager } from '../manager/index.js';
 import type { Mode } from '../protocol/constants.js';
 import type { ApiKeyCredential } from './credentials.js';
 import { type CliStatsSnapshot, fromMultiStats, totalsOf } from './snapshot.js';
@@ -28,7 +21,7 @@ export interface SessionOptions {
   logger: Logger;
   /**
    * Every binary frame as received (heartbeats excluded), tagged with its key id. Set for `record`;
-   * it installs a connection factory so the bytes are taken before decoding, not re-encoded.
+   * the manager's raw-frame tap gives the bytes before decoding, not re-encoded.
    */
   onRawFrame?: (data: Uint8Array, apiKeyId: string, connectionIndex: number) => void;
   /** Tokens per subscribe call, so progress can be shown between them. Default 1000. */
@@ -50,8 +43,16 @@ export class StreamSession {
       .defaultMode(options.mode)
       .logger(options.logger);
     for (const k of options.keys) builder.addApiKey(k.id, k.apiKey, k.accessToken);
-    if (options.onRawFrame) builder.managerFactory(this.tappingFactory(options.onRawFrame));
+    // Nobody reads a quote table here: the manager keeps none (latestQuotes is off unless asked).
+    builder.latestQuotes(false).rawFrames(options.onRawFrame !== undefined);
     this.manager = builder.build();
+    const onRawFrame = options.onRawFrame;
+    if (onRawFrame) {
+      this.manager.on('frame', (data, apiKeyId, index) => {
+        // Heartbeats (1-byte frames) carry nothing worth replaying.
+        if (data.byteLength > 1) onRawFrame(data, apiKeyId, index);
+      });
+    }
     // start() opens one connection per key (more open while subscribing); the header and the
     // summary count the same connections, so the progress does too.
     this.progress = { phase: 'connecting', done: 0, total: options.keys.length };
@@ -91,27 +92,5 @@ export class StreamSession {
   private connectionCounts(): { connected: number; total: number } {
     const t = totalsOf(this.snapshot());
     return { connected: t.connected, total: t.connections };
-  }
-
-  /** Builds each key's manager with connections whose raw frames are handed to `onRawFrame`. */
-  private tappingFactory(
-    onRawFrame: (data: Uint8Array, apiKeyId: string, connectionIndex: number) => void,
-  ): TickerManagerFactory {
-    const idByApiKey = new Map(this.options.keys.map((k) => [k.apiKey, k.id]));
-    return (apiKey: string, accessToken: AccessTokenSource, config: Partial<KiteTickerManagerConfig>) => {
-      const apiKeyId = idByApiKey.get(apiKey) ?? apiKey;
-      const options: KiteTickerManagerOptions = {
-        ...config,
-        createConnection: (connectionOptions: KiteTickerOptions, index: number) => {
-          const ticker = new KiteTicker(connectionOptions);
-          ticker.on('rawFrame', (data: Uint8Array) => {
-            // Heartbeats (1-byte frames) carry nothing worth replaying.
-            if (data.byteLength > 1) onRawFrame(data, apiKeyId, index);
-          });
-          return ticker;
-        },
-      };
-      return new KiteTickerManager(apiKey, accessToken, options);
-    };
   }
 }

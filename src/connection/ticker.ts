@@ -9,6 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
+import { Broadcaster } from '../delivery/broadcaster.js';
 import {
   AuthFailedError,
   abortedError,
@@ -28,7 +29,6 @@ import { boundText } from '../protocol/text-guard.js';
 import type { ProtocolErrorHandler, ProtocolErrorInfo } from '../protocol/types.js';
 import { backoffDelay, type RandomSource } from './backoff.js';
 import { type ResolvedTickerOptions, resolveTickerOptions, validateAccessToken } from './options.js';
-import { StatusFeed } from './status-feed.js';
 import { deltaCommands, replayCommands, SubscriptionState } from './subscriptions.js';
 import { callProvider } from './token-provider.js';
 import type {
@@ -79,7 +79,8 @@ export class KiteTicker extends EventEmitter<KiteTickerEvents> implements Ticker
   readonly #opts: ResolvedTickerOptions;
   readonly #random: RandomSource;
   readonly #state = new SubscriptionState();
-  readonly #feed = new StatusFeed<StatusEvent>();
+  // Status changes are rare; a reader that never reads keeps only the newest 256.
+  readonly #feed = new Broadcaster<StatusEvent>({ capacity: 256, overflow: 'drop-oldest' });
   readonly #view = new FrameView();
   readonly #waiters = new Set<Waiter>();
   readonly #closed: Promise<ClosedEvent>;
@@ -723,7 +724,7 @@ export class KiteTicker extends EventEmitter<KiteTickerEvents> implements Ticker
       );
     }
     this.#setStatus(event);
-    this.#feed.end();
+    this.#feed.close();
     this.#resolveClosed(event);
   }
 
@@ -731,7 +732,7 @@ export class KiteTicker extends EventEmitter<KiteTickerEvents> implements Ticker
 
   #setStatus(event: StatusEvent): void {
     this.#status = event.status;
-    this.#feed.push(event);
+    this.#feed.publish(event);
     this.emit('status', event);
   }
 

@@ -5,10 +5,10 @@
 import { CHANNEL_CAPACITY, TIMEOUT } from '../config/limits.js';
 import { count, describe, duration } from '../config/validate.js';
 import { resolveReconnectPolicy, validateAccessToken as validateTickerToken } from '../connection/options.js';
+import { DEFAULT_CHANNEL_CAPACITY } from '../delivery/bounded-channel.js';
 import { InvalidArgumentError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { DEFAULT_KITE_URL, isMode, KITE_LIMITS } from '../protocol/constants.js';
-import { DEFAULT_CHANNEL_CAPACITY } from '../stream/bounded-channel.js';
 import type { KiteTickerManagerConfig } from './types.js';
 
 export const MANAGER_DEFAULTS: Readonly<KiteTickerManagerConfig> = Object.freeze({
@@ -25,6 +25,7 @@ export const MANAGER_DEFAULTS: Readonly<KiteTickerManagerConfig> = Object.freeze
   overflow: 'drop-oldest',
   maxTokensPerMessage: 1000,
   logger: silentLogger,
+  placement: 'fill',
 });
 
 function isLogger(value: unknown): value is Logger {
@@ -92,6 +93,9 @@ export function resolveManagerConfig(
     );
   }
   count(c.maxTokensPerMessage, 'maxTokensPerMessage', { min: 1 });
+  if (c.placement !== 'fill' && c.placement !== 'spread') {
+    throw new InvalidArgumentError(`placement must be 'fill' or 'spread', got ${describe(c.placement)}`);
+  }
   if (!isLogger(c.logger)) {
     throw new InvalidArgumentError('logger must have debug, info, warn and error methods');
   }

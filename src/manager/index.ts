@@ -1,7 +1,11 @@
 /**
- * One API key, up to 3 connections: `KiteTickerManager` and its contract. The placement planner and
- * config resolution are internals: import them from their own files.
+ * The one manager and its one-key face: `MultiApiKiteTickerManager` (N API keys, built with
+ * `MultiApiKiteTickerManager.builder()`) and `KiteTickerManager` (one key). The planners, the
+ * desired-state table and the pool are internals: import them from their own files.
  */
+export { ManagerOptionsBuilder } from './builder.js';
 export { MANAGER_DEFAULTS } from './config.js';
-export { KiteTickerManager, type ManagerState } from './manager.js';
+export { type ManagerState, MultiApiKiteTickerManager, MultiApiKiteTickerManagerBuilder } from './manager.js';
+export { KiteTickerManager } from './single.js';
 export type * from './types.js';
+export { ChannelId, DistributionStrategy } from './types.js';

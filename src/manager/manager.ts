@@ -1,159 +1,154 @@
 /**
- * KiteTickerManager: one API key, up to `maxConnections` sockets of up to `maxSymbolsPerConnection`
- * instruments each. The manager owns the desired state (which token is on which connection, in which
- * mode), places new tokens with the pure planner in placement.ts, and fans each connection's decoded
- * batches out to events, bounded channels and the latest-quote table from a single listener.
+ * `MultiApiKiteTickerManager`, the one manager: N API keys, each a pool of up to 3 sockets
+ * (src/pool), behind one desired-state table (token -> key, mode). `KiteTickerManager` is its
+ * one-key face (single.ts).
  *
- * Every mutating call runs in a queue, one after another, so placement always sees the state left by
- * the previous call. Bookkeeping changes only after the connection accepted the command.
+ * Every mutation (start, subscribe, move, unsubscribe, mode, failover, placement of unplaced tokens,
+ * token rotation) runs through one serial queue, plans against the table with the pure functions of
+ * plan.ts, sends the commands to the pools, and records the result in the table. Messages flow the
+ * other way: each pool reports to its owner (fan-out.ts), which feeds the events, the one
+ * broadcaster behind every channel, the one order de-duplicator and the one latest-quote table.
+ * Failover lives in failover.ts, the table moves in keys.ts and the stats shape in stats.ts. This file
+ * is over 400 lines because it is the manager's whole documented public surface (both faces' methods
+ * end here) plus its lifecycle and queue; the logic each method drives lives in those files beside it.
  */
+
 import { EventEmitter } from 'node:events';
-import { WINDOW } from '../config/limits.js';
-import { count, duration } from '../config/validate.js';
-import { KiteTicker } from '../connection/index.js';
-import { groupByMode } from '../connection/subscriptions.js';
-import type { AccessTokenSource } from '../connection/token-provider.js';
-import type {
-  KiteTickerEvents,
-  KiteTickerOptions,
-  StatusEvent,
-  TickerConnection,
-  TickerStats,
-} from '../connection/types.js';
+import type { StatusEvent } from '../connection/types.js';
+import { Broadcaster } from '../delivery/broadcaster.js';
+import { LatestQuoteTable } from '../delivery/latest-quotes.js';
+import { OrderDeduplicator } from '../delivery/order-dedupe.js';
+import type { Channel, ChannelOptions } from '../delivery/types.js';
 import {
-  ConnectTimeoutError,
+  AuthFailedError,
+  CapacityError,
   closedError,
+  ErrorCode,
   InvalidArgumentError,
   KiteTickerError,
+  ManualDistributionError,
+  NotStartedError,
   redact,
+  UnexpectedError,
 } from '../errors.js';
+import { type Logger, silentLogger } from '../logger.js';
+import type { ManagerHealth, PoolConfig } from '../pool/types.js';
+import { validateTokens } from '../protocol/commands.js';
 import { isMode, type Mode } from '../protocol/constants.js';
-import { validateTokens } from '../protocol/index.js';
-import type { OrderUpdate, ProtocolErrorInfo, Tick } from '../protocol/types.js';
-import { Broadcaster } from '../stream/broadcaster.js';
-import { LatestQuoteTable } from '../stream/latest-quotes.js';
-import { attachListeners } from '../stream/listeners.js';
-import { MAX_ORDER_DEDUPE_ENTRIES, OrderDeduplicator } from '../stream/order-dedupe.js';
-import type { Channel, ChannelOptions } from '../stream/types.js';
-import { resolveManagerConfig, validateAccessToken, validateCredentials } from './config.js';
-import { connectionHealth } from './health.js';
-import { freeCapacity, planModeChange, planSubscribe, planUnsubscribe, type SlotState } from './placement.js';
-import type {
-  ConnectionFactory,
-  ConnectionHealthState,
-  ConnectionStatsSnapshot,
-  KiteTickerManagerConfig,
-  KiteTickerManagerEvents,
-  KiteTickerManagerOptions,
-  ManagerHealth,
-  ManagerStats,
-  TickerManager,
-  TickerMessage,
+import { ManagerOptionsBuilder } from './builder.js';
+import { resolveManagerConfig } from './config.js';
+import { Failover } from './failover.js';
+import { poolOwner } from './fan-out.js';
+import { KeySlot } from './key-slot.js';
+import { Keys } from './keys.js';
+import { planRoundRobin } from './plan.js';
+import { keyStats, managerStats } from './stats.js';
+import {
+  type ApiKeyStats,
+  DistributionStrategy,
+  type KiteTickerManagerConfig,
+  type ManagerEvents,
+  type ManagerStats,
+  type MultiApiKiteTickerManagerConfig,
+  type MultiApiMessage,
+  type TickerMessage,
 } from './types.js';
 
 /** Lifecycle of a manager; 'stopped' is final. */
 export type ManagerState = 'idle' | 'starting' | 'running' | 'stopped';
 
-/** Counters of connections a slot has retired (after a revive), so totals never go down. */
-type CarriedStats = Pick<
-  ConnectionStatsSnapshot,
-  'frames' | 'ticks' | 'bytes' | 'heartbeats' | 'protocolErrors' | 'reconnects'
->;
-
-interface Slot {
-  readonly index: number;
-  /** The truth for this connection: token -> mode, changed only with what was sent. */
-  readonly desired: Map<number, Mode>;
-  conn: TickerConnection | undefined;
-  detach: (() => void) | undefined;
-  readonly broadcaster: Broadcaster<TickerMessage>;
-  carried: CarriedStats;
-  lastHealth: ConnectionHealthState | undefined;
+/** How a face shapes the manager (internal: `KiteTickerManager` passes one). */
+export interface ManagerFace {
+  /** Name in closed errors. */
+  name: string;
+  /** Where events go (the face itself). */
+  events: EventEmitter<ManagerEvents>;
+  /** One key: subscribe before start records, a failed start can be retried, keys never fail over. */
+  singleKey: boolean;
 }
 
-const defaultFactory: ConnectionFactory = (options) => new KiteTicker(options);
+export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> implements AsyncDisposable {
+  /** The fluent builder (the way to make one). */
+  static builder(): MultiApiKiteTickerManagerBuilder {
+    return new MultiApiKiteTickerManagerBuilder();
+  }
 
-function zeroCarried(): CarriedStats {
-  return { frames: 0, ticks: 0, bytes: 0, heartbeats: 0, protocolErrors: 0, reconnects: 0 };
-}
-
-/** A connection that will never come back by itself. */
-function isDead(conn: TickerConnection): boolean {
-  return conn.status === 'closed';
-}
-
-export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> implements TickerManager {
-  readonly apiKey: string;
-  readonly config: Readonly<KiteTickerManagerConfig>;
-  /** Newest tick of every subscribed instrument; kept current from every connection. */
+  /** Newest tick of every subscribed instrument, kept only with the `latestQuotes` option. */
   readonly latestQuotes = new LatestQuoteTable({ trackedOnly: true });
 
-  /** A token, or a provider each connection asks (token-provider.ts). */
-  #accessToken: AccessTokenSource;
-  #state: ManagerState = 'idle';
-  readonly #slots: Slot[];
-  readonly #merged: Broadcaster<TickerMessage>;
-  readonly #createConnection: ConnectionFactory;
+  readonly #config: MultiApiKiteTickerManagerConfig;
+  readonly #name: string;
+  readonly #events: EventEmitter<ManagerEvents>;
+  readonly #singleKey: boolean;
+  readonly #keys: Keys;
+  /** Behind every channel: per connection, merged per key, unified. */
+  readonly #broadcaster: Broadcaster<MultiApiMessage>;
+  /** Across every socket of every key. */
   readonly #orders: OrderDeduplicator;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #failover: Failover;
+  readonly #logger: Logger;
+  readonly #healthCheckIntervalMs: number;
+  #state: ManagerState = 'idle';
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<void> | undefined;
-  #abort: AbortController | undefined;
-  #healthTimer: NodeJS.Timeout | undefined;
   #startedAt = 0;
-  #messagesReceived = 0;
-  /** Ticks dropped because their token is not subscribed on the connection that brought them. */
+  #stoppedAt = 0;
+  #healthTimer: ReturnType<typeof setInterval> | undefined;
+  /** Ticks dropped here for tokens the manager does not want (the pools count their own). */
   #unknownTokenDrops = 0;
-  /** Whether the 'ticks' listener updates `latestQuotes` (option `latestQuotes`). */
-  readonly #keepQuotes: boolean;
+  /** Tail of the serial queue of mutations. */
+  #queue: Promise<unknown> = Promise.resolve();
 
-  /**
-   * @param apiKey the Kite Connect API key.
-   * @param accessToken the session's access token (never logged; see updateAccessToken).
-   * @param options every KiteTickerManagerConfig field is optional (defaults in docs/manager.md),
-   *   plus `createConnection` (inject a fake in tests), `latestQuotes` (default true), and
-   *   `orderDedupeSize` / `orderDedupeWindowMs` (defaults 10 000 updates, 60 000 ms).
-   * @throws InvalidArgumentError naming the first bad option.
-   */
-  constructor(apiKey: string, accessToken: AccessTokenSource, options: KiteTickerManagerOptions = {}) {
+  /** Prefer `MultiApiKiteTickerManager.builder()...build()`, which validates the config. */
+  constructor(config: MultiApiKiteTickerManagerConfig, face?: ManagerFace) {
     super();
-    validateCredentials(apiKey, accessToken);
-    const {
-      createConnection,
-      orderDedupeSize,
-      orderDedupeWindowMs,
-      latestQuotes = true,
-      ...config
-    } = options;
-    this.config = Object.freeze(resolveManagerConfig(config));
-    if (createConnection !== undefined && typeof createConnection !== 'function') {
-      throw new InvalidArgumentError('createConnection must be a function');
-    }
-    if (typeof latestQuotes !== 'boolean') {
-      throw new InvalidArgumentError(`latestQuotes must be a boolean, got ${String(latestQuotes)}`);
-    }
-    this.#keepQuotes = latestQuotes;
-    if (orderDedupeSize !== undefined)
-      count(orderDedupeSize, 'orderDedupeSize', { min: 1, max: MAX_ORDER_DEDUPE_ENTRIES });
-    if (orderDedupeWindowMs !== undefined) duration(orderDedupeWindowMs, 'orderDedupeWindowMs', WINDOW);
-    this.apiKey = apiKey;
-    this.#accessToken = accessToken;
-    this.#createConnection = createConnection ?? defaultFactory;
-    this.#orders = new OrderDeduplicator({ maxEntries: orderDedupeSize, windowMs: orderDedupeWindowMs });
-    const channelDefaults: ChannelOptions = {
-      capacity: this.config.channelCapacity,
-      overflow: this.config.overflow,
+    this.#config = config;
+    this.#name = face?.name ?? 'MultiApiKiteTickerManager';
+    this.#events = face?.events ?? this;
+    this.#singleKey = face?.singleKey ?? false;
+    const base: KiteTickerManagerConfig = resolveManagerConfig(config.baseConfig);
+    this.#logger = base.logger ?? silentLogger;
+    this.#healthCheckIntervalMs = config.healthCheckIntervalMs;
+    this.#keys = new Keys(
+      config.maxConnectionsPerApi * config.maxSymbolsPerConnection,
+      config.latestQuotes ? this.latestQuotes : undefined,
+      {
+        quietly: (promise, apiKeyId) => this.#quietly(promise, apiKeyId),
+        report: (error, apiKeyId) => this.#report(error, apiKeyId),
+      },
+    );
+    this.#broadcaster = new Broadcaster<MultiApiMessage>({
+      capacity: base.channelCapacity,
+      overflow: base.overflow,
+    });
+    this.#orders = new OrderDeduplicator({
+      maxEntries: config.orderDedupeSize,
+      windowMs: config.orderDedupeWindowMs,
+    });
+    this.#failover = new Failover(this.#failoverHost(), !this.#singleKey);
+    const poolConfig: PoolConfig = {
+      maxConnections: config.maxConnectionsPerApi,
+      maxSymbolsPerConnection: config.maxSymbolsPerConnection,
+      connectionTimeoutMs: config.connectionTimeoutMs,
+      reconnect: base.reconnect,
+      livenessTimeoutMs: base.livenessTimeoutMs,
+      url: base.url,
+      maxTokensPerMessage: base.maxTokensPerMessage,
+      logger: this.#logger,
+      placement: base.placement,
+      tokenRefreshIntervalMs: base.tokenRefreshIntervalMs,
     };
-    this.#merged = new Broadcaster<TickerMessage>(channelDefaults);
-    this.#slots = Array.from({ length: this.config.maxConnections }, (_, index) => ({
-      index,
-      desired: new Map<number, Mode>(),
-      conn: undefined,
-      detach: undefined,
-      broadcaster: new Broadcaster<TickerMessage>(channelDefaults),
-      carried: zeroCarried(),
-      lastHealth: undefined,
-    }));
+    const fanOut = this.#fanOutHost();
+    for (const key of config.apiKeys) {
+      const slot = new KeySlot(key.id, key.apiKey, key.accessToken);
+      slot.pool = config.managerFactory(
+        key.apiKey,
+        key.accessToken,
+        { ...poolConfig },
+        poolOwner(slot, fanOut),
+      );
+      this.#keys.add(slot);
+    }
   }
 
   /** 'idle' before start, 'starting', 'running', 'stopped' (final). */
@@ -164,531 +159,501 @@ export class KiteTickerManager extends EventEmitter<KiteTickerManagerEvents> imp
   // ---------------------------------------------------------------- lifecycle
 
   /**
-   * Opens connection 0 (so order updates arrive even with nothing subscribed) and every connection
-   * that subscriptions made before start need, replays their tokens and modes, and resolves once all
-   * are connected. On failure (auth refused, timeout after `connectionTimeoutMs`) every socket it
-   * opened is closed, the manager is idle again and the error is thrown. Idempotent while running.
+   * Starts every key's pool (each opens its socket 0, and every socket holding tokens). Resolves once
+   * each has started or failed; a key whose start fails is marked failed (and recovers when it
+   * connects, or after updateAccessToken). Rejects only if every key fails. Idempotent while running.
    */
   start(): Promise<void> {
-    if (this.#state === 'stopped') return Promise.reject(closedError('KiteTickerManager'));
+    if (this.#state === 'stopped') return Promise.reject(closedError(this.#name));
     if (this.#startPromise) return this.#startPromise;
-    const promise = this.#enqueue(() => this.#doStart());
+    const promise = this.#serial(() => this.#start());
     this.#startPromise = promise;
     promise.catch(() => {
-      if (this.#startPromise === promise) this.#startPromise = undefined;
+      // A one-key manager whose start failed is idle again and may be started again.
+      if (this.#startPromise === promise && this.#state === 'idle') this.#startPromise = undefined;
     });
     return promise;
   }
 
-  async #doStart(): Promise<void> {
+  async #start(): Promise<void> {
     this.#assertOpen();
     this.#state = 'starting';
-    this.#abort = new AbortController();
     this.#startedAt = Date.now();
-    const opening = this.#slots.filter((slot) => slot.index === 0 || slot.desired.size > 0);
-    try {
-      await this.#openAll(opening);
-    } catch (error) {
-      if (this.#state === 'starting') {
-        this.#state = 'idle';
-        this.#startedAt = 0;
-      }
-      throw error;
+    const results = await Promise.allSettled(this.#keys.order.map((slot) => slot.pool.start()));
+    // stop() may have run while the pools were connecting.
+    this.#assertOpen();
+    if (this.#singleKey && results[0]!.status === 'rejected') {
+      this.#state = 'idle';
+      this.#startedAt = 0;
+      throw results[0]!.reason;
     }
-    if (this.#state !== 'starting') throw closedError('KiteTickerManager');
+    let firstError: unknown;
+    results.forEach((result, i) => {
+      const slot = this.#keys.order[i]!;
+      if (result.status === 'fulfilled') {
+        if (slot.state === 'idle') slot.state = 'active';
+        return;
+      }
+      firstError ??= result.reason;
+      const reason = isAuthError(result.reason) ? 'auth_failed' : 'start_failed';
+      this.#logger.warn(
+        { apiKeyId: slot.id, reason, error: this.#describe(result.reason) },
+        'API key failed to start',
+      );
+      slot.startFailed = true;
+      // Its statuses may already have failed it during start; count the failure once.
+      if (slot.state === 'failed') slot.failureReason = reason;
+      else this.#failover.markFailed(slot, reason);
+    });
+    if (results.every((r) => r.status === 'rejected')) {
+      // Not awaited: stop waits for the queue, and this runs in it. The state is 'stopped' at once.
+      this.#stopNow().catch(() => undefined);
+      throw firstError;
+    }
     this.#state = 'running';
-    this.#healthTimer = setInterval(() => this.#checkHealth(), this.config.healthCheckIntervalMs);
-    // Health checks must never keep the host process alive on their own.
-    this.#healthTimer.unref();
-    this.config.logger.info(
-      { apiKey: this.apiKey, connections: opening.length, symbols: this.#totalSymbols() },
-      'ticker manager started',
-    );
+    if (this.#config.enableHealthMonitoring) {
+      this.#healthTimer = setInterval(() => this.#checkHealth(), this.#healthCheckIntervalMs);
+      // Health checks must never keep the host process alive on their own.
+      this.#healthTimer.unref?.();
+    }
+    // One line per key, named by its id (never its apiKey), as operators grep for it.
+    for (const slot of this.#keys.order) {
+      if (slot.state === 'active') {
+        this.#logger.info(
+          { apiKeyId: slot.id, symbols: this.#keys.table.countOf(slot.id) },
+          'ticker manager started',
+        );
+      }
+    }
   }
 
   /**
    * Closes every socket, ends every channel (for-await loops finish after draining), clears timers.
-   * Idempotent; the manager cannot be started again (later calls throw ERR_CLOSED).
+   * Idempotent; safe before start(); the manager cannot be started again (later calls throw ERR_CLOSED).
    */
   stop(): Promise<void> {
-    if (this.#stopPromise) return this.#stopPromise;
-    this.#stopPromise = this.#doStop();
+    this.#stopPromise ??= this.#stopNow();
     return this.#stopPromise;
   }
 
-  async #doStop(): Promise<void> {
+  #stopNow(): Promise<void> {
+    this.#stopPromise ??= this.#stop();
+    return this.#stopPromise;
+  }
+
+  async #stop(): Promise<void> {
     this.#state = 'stopped';
-    this.#abort?.abort(closedError('KiteTickerManager'));
-    if (this.#healthTimer) clearInterval(this.#healthTimer);
+    this.#stoppedAt = Date.now();
+    if (this.#healthTimer !== undefined) clearInterval(this.#healthTimer);
     this.#healthTimer = undefined;
-    const closing: Promise<unknown>[] = [];
-    for (const slot of this.#slots) {
-      const conn = slot.conn;
-      if (!conn) continue;
-      closing.push(conn.close().catch(() => undefined));
-    }
-    await Promise.all(closing);
-    // Let any queued operation observe the stop and settle before listeners go away.
+    for (const slot of this.#keys.order) slot.clearDownTimer();
+    await Promise.allSettled(this.#keys.order.map((slot) => slot.pool.stop()));
+    // Let any queued operation observe the stop and settle before the channels end.
     await this.#queue.catch(() => undefined);
-    for (const slot of this.#slots) {
-      // Fold the last counters in so getStats() after stop still shows the session's totals.
-      if (slot.conn) this.#retire(slot);
-      slot.broadcaster.close();
-    }
-    this.#merged.close();
+    for (const slot of this.#keys.order) slot.state = 'stopped';
+    this.#broadcaster.close();
     this.#orders.clear();
-    this.config.logger.info({ apiKey: this.apiKey }, 'ticker manager stopped');
+    for (const slot of this.#keys.order) this.#logger.info({ apiKeyId: slot.id }, 'ticker manager stopped');
   }
 
-  // ---------------------------------------------------------------- subscriptions
+  /** `await using manager = builder.build()` stops it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  // ---------------------------------------------------------------- symbol management
 
   /**
-   * Subscribes `tokens` in `mode` (default `defaultMode`). All new tokens of the call are placed or
-   * none (CapacityError with `available`); tokens already subscribed are not sent again, only a mode
-   * change when their mode differs. Before start the call only records the desired state (applied on
-   * start). Opens a new connection when the open ones are full, and waits for it to connect.
-   * @throws InvalidTokenError / InvalidArgumentError with the state unchanged.
+   * Subscribes tokens, placing the new ones across keys (least-loaded key with room first; see
+   * DistributionStrategy). All-or-nothing: if the keys' total free capacity is short, throws
+   * CapacityError and subscribes none. Tokens already subscribed stay where they are; with an explicit
+   * `mode` they switch to it. Under DistributionStrategy.Manual, throws ERR_MANUAL_DISTRIBUTION.
+   * @param mode default: the configured defaultMode (Mode.Quote).
    */
-  subscribeSymbols(tokens: readonly number[], mode?: Mode): Promise<void> {
-    return this.#enqueue(async () => {
-      this.#assertOpen();
-      const valid = validateTokens(tokens);
-      // Only an absent mode means the default: null is a bad mode here, as in the ticker and the multi-manager.
-      const wanted = mode === undefined ? this.config.defaultMode : mode;
-      if (!isMode(wanted)) {
-        throw new InvalidArgumentError(`mode must be 'ltp', 'quote' or 'full', got ${String(wanted)}`);
+  async subscribeSymbols(tokens: readonly number[], mode?: Mode): Promise<void> {
+    if (this.#config.distributionStrategy === DistributionStrategy.Manual) {
+      throw new ManualDistributionError();
+    }
+    const list = validateTokens(tokens);
+    checkMode(mode);
+    await this.#mutate(async () => {
+      const { known, fresh } = this.#keys.split(list);
+      const plan = planRoundRobin(fresh, this.#keys.loads());
+      if (!plan.ok) {
+        throw new CapacityError(plan.requested, plan.available, this.#capacityScope());
       }
-      const plan = planSubscribe(
-        this.#slotStates(),
-        valid,
-        wanted,
-        this.config.maxSymbolsPerConnection,
-        this.#scope(),
-      );
-      if (plan.slots.size === 0) return;
-
-      if (this.#isLive()) {
-        // New (or dead) connections first: if one cannot connect, nothing of the call is applied.
-        const opening = [...plan.slots.keys()]
-          .map((index) => this.#slots[index]!)
-          .filter((slot) => slot.conn === undefined || isDead(slot.conn));
-        // Previous modes of tokens whose mode this call changes, to restore them on failure.
-        const previous = new Map<number, Mode>();
-        for (const slot of opening) {
-          const entry = plan.slots.get(slot.index)!;
-          for (const token of entry.changeMode) previous.set(token, slot.desired.get(token)!);
-          for (const token of entry.subscribe) slot.desired.set(token, wanted);
-          for (const token of entry.changeMode) slot.desired.set(token, wanted);
-          this.latestQuotes.track(entry.subscribe);
-        }
-        try {
-          await this.#openAll(opening);
-        } catch (error) {
-          for (const slot of opening) {
-            const entry = plan.slots.get(slot.index)!;
-            for (const token of entry.subscribe) slot.desired.delete(token);
-            for (const token of entry.changeMode) slot.desired.set(token, previous.get(token)!);
-            this.latestQuotes.untrack(entry.subscribe);
-          }
-          throw error;
-        }
-        this.#assertOpen();
-        // Their connections were created with the whole desired state: nothing more to send.
-        for (const slot of opening) plan.slots.delete(slot.index);
-      }
-
-      for (const [index, entry] of plan.slots) {
-        const slot = this.#slots[index]!;
-        const conn = this.#isLive() ? slot.conn : undefined;
-        if (entry.subscribe.length > 0) {
-          conn?.subscribe(entry.subscribe, wanted);
-          for (const token of entry.subscribe) slot.desired.set(token, wanted);
-          this.latestQuotes.track(entry.subscribe);
-        }
-        if (entry.changeMode.length > 0) {
-          conn?.setMode(wanted, entry.changeMode);
-          for (const token of entry.changeMode) slot.desired.set(token, wanted);
-        }
-      }
-    });
-  }
-
-  /** Unsubscribes `tokens`; tokens not subscribed are ignored. Their latest quotes are removed. */
-  unsubscribeSymbols(tokens: readonly number[]): Promise<void> {
-    return this.#enqueue(async () => {
-      this.#assertOpen();
-      const valid = validateTokens(tokens);
-      const plan = planUnsubscribe(this.#slotStates(), valid);
-      for (const [index, list] of plan) {
-        const slot = this.#slots[index]!;
-        if (this.#isLive()) slot.conn?.unsubscribe(list);
-        for (const token of list) slot.desired.delete(token);
-        this.latestQuotes.untrack(list);
-      }
-    });
-  }
-
-  /** Sets the mode of subscribed `tokens`; tokens not subscribed are ignored (this never subscribes). */
-  changeMode(tokens: readonly number[], mode: Mode): Promise<void> {
-    return this.#enqueue(async () => {
-      this.#assertOpen();
-      const valid = validateTokens(tokens);
-      if (!isMode(mode)) {
-        throw new InvalidArgumentError(`mode must be 'ltp', 'quote' or 'full', got ${String(mode)}`);
-      }
-      const plan = planModeChange(this.#slotStates(), valid, mode);
-      for (const [index, list] of plan) {
-        const slot = this.#slots[index]!;
-        if (this.#isLive()) slot.conn?.setMode(mode, list);
-        for (const token of list) slot.desired.set(token, mode);
-      }
+      const effective = mode ?? this.#config.defaultMode;
+      // New tokens first: if their placement fails, nothing of the call (modes included) is applied.
+      await this.#keys.placeAll(plan.assignment, () => effective, true);
+      if (mode !== undefined) await this.#keys.setModes(known, mode);
     });
   }
 
   /**
-   * Gives every connection a fresh access token (used from their next connect). A connection that
-   * gave up (auth failed, retries exhausted) is reopened with its exact tokens and modes.
+   * Subscribes tokens on one key. A token that another key owns MOVES here (unsubscribed there first), so
+   * a token is only ever on one key; its mode is kept unless `mode` is given. Works under both strategies.
+   * Throws ApiKeyNotFoundError, or CapacityError (nothing changed) if the key lacks room for the incoming
+   * tokens (a failed key has none).
    */
-  updateAccessToken(accessToken: string): void {
-    this.#assertOpen();
-    validateAccessToken(accessToken);
-    // A provider stays the source of later connections; this token goes to the current ones.
-    if (typeof this.#accessToken === 'string') this.#accessToken = accessToken;
-    for (const slot of this.#slots) slot.conn?.updateAccessToken(accessToken);
-    if (this.#state !== 'running') return;
-    // Queued so it never races a subscribe's placement; failures are reported, not thrown.
-    this.#enqueue(async () => {
-      if (this.#state !== 'running') return;
-      // Dead connections, and slots whose connection could not be reopened earlier but hold tokens.
-      const dead = this.#slots.filter((slot) =>
-        slot.conn === undefined ? slot.desired.size > 0 || slot.index === 0 : isDead(slot.conn),
+  async subscribeSymbolsToApi(apiKeyId: string, tokens: readonly number[], mode?: Mode): Promise<void> {
+    const slot = this.#keys.slot(apiKeyId);
+    const list = validateTokens(tokens);
+    checkMode(mode);
+    await this.#mutate(async () => {
+      const { known, fresh } = this.#keys.split(list);
+      const here: number[] = [];
+      const moving: number[] = [];
+      for (const token of known) {
+        if (this.#keys.table.get(token)?.apiKeyId === slot.id) here.push(token);
+        else moving.push(token);
+      }
+      const incoming = moving.length + fresh.length;
+      const free = slot.state === 'failed' ? 0 : this.#keys.free(slot);
+      if (incoming > free) {
+        const scope =
+          slot.state === 'failed'
+            ? `API key ${JSON.stringify(slot.id)} (failed: ${slot.failureReason})`
+            : `API key ${JSON.stringify(slot.id)}`;
+        throw new CapacityError(incoming, free, scope);
+      }
+      if (mode !== undefined) await this.#keys.setModes(here, mode);
+      // Moves: off the old owner first, so the token is never on two keys at once.
+      const previous = new Map<number, Mode>();
+      for (const token of moving) previous.set(token, this.#keys.table.get(token)!.mode);
+      await this.#keys.removeFromOwners(moving);
+      const effective = mode ?? this.#config.defaultMode;
+      const assignment = new Map([[slot.id, [...moving, ...fresh]]]);
+      await this.#keys.placeAll(
+        assignment,
+        (t) => (mode === undefined ? (previous.get(t) ?? effective) : effective),
+        true,
       );
-      await this.#openAll(dead);
-    }).catch((error: unknown) => {
-      this.config.logger.warn(
-        { apiKey: this.apiKey, error: this.#describe(error) },
-        'reopening connections after a token update failed',
-      );
-      if (error instanceof KiteTickerError && this.listenerCount('error') > 0) this.emit('error', error, -1);
     });
   }
 
-  // ---------------------------------------------------------------- consumers
-
-  /**
-   * A new bounded channel on connection `connectionIndex`'s messages (0 <= index < maxConnections;
-   * a connection not open yet delivers once it opens). Undefined for any other index.
-   */
-  getChannel(connectionIndex: number, options?: ChannelOptions): Channel<TickerMessage> | undefined {
-    this.#assertOpen();
-    return this.#slots[connectionIndex]?.broadcaster.subscribe(options);
+  /** Unsubscribes tokens from whichever key owns them (unknown tokens are ignored); freed room goes to unplaced tokens. */
+  async unsubscribeSymbols(tokens: readonly number[]): Promise<void> {
+    const list = validateTokens(tokens);
+    await this.#mutate(async () => {
+      await this.#keys.removeFromOwners(list);
+      await this.#failover.placeUnplaced();
+    });
   }
 
-  /** A new bounded channel on every connection's messages. */
-  getMergedChannel(options?: ChannelOptions): Channel<TickerMessage> {
+  /** Changes the mode of tokens on whichever key owns them (unknown tokens are ignored; this never subscribes). */
+  async changeMode(tokens: readonly number[], mode: Mode): Promise<void> {
+    const list = validateTokens(tokens);
+    if (!isMode(mode)) throw modeError(mode);
+    await this.#mutate(async () => {
+      await this.#keys.setModes(list, mode);
+    });
+  }
+
+  /**
+   * Rotates a key's access token (Kite tokens expire daily). The key's sockets use it from their next
+   * connect; sockets that gave up (auth refused, retries exhausted) are reopened with their exact tokens
+   * and modes, and a key whose start failed is started again (rejects if that restart fails).
+   */
+  async updateAccessToken(apiKeyId: string, accessToken: string): Promise<void> {
+    await this.rotateAccessToken(apiKeyId, accessToken);
+  }
+
+  /**
+   * `updateAccessToken` whose bad-input and closed errors are thrown synchronously (what the one-key
+   * face's synchronous `updateAccessToken(token)` needs). The reopen of given-up sockets is reported
+   * on 'error', not returned; a failed key's restart is.
+   * @internal
+   */
+  rotateAccessToken(apiKeyId: string, accessToken: string): Promise<void> {
+    const slot = this.#keys.slot(apiKeyId);
     this.#assertOpen();
-    return this.#merged.subscribe(options);
+    // The pool validates first (and throws before storing anything): a refused token is never kept.
+    slot.pool.updateAccessToken(accessToken);
+    // A provider stays the key's source; the given token only goes to the current sockets.
+    if (typeof slot.accessToken === 'string') slot.accessToken = accessToken;
+    if (this.#state !== 'running') return Promise.resolve();
+    if (!slot.startFailed) {
+      // Queued so it never races a subscribe's placement; failures are reported, not thrown.
+      this.#serial(() => slot.pool.reopen()).catch((error: unknown) => this.#report(error, slot.id));
+      return Promise.resolve();
+    }
+    return this.#serial(async () => {
+      if (this.#state !== 'running' || !slot.startFailed) return;
+      try {
+        await slot.pool.start();
+      } catch (error) {
+        slot.failureReason = isAuthError(error) ? 'auth_failed' : 'start_failed';
+        throw error;
+      }
+      slot.startFailed = false;
+      if (slot.state === 'failed') this.#failover.recover(slot);
+    });
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  /**
+   * A new bounded channel of every key's messages, tagged with the key id. Ends when the manager
+   * stops (one asked for after stop is already ended).
+   */
+  getUnifiedChannel(options?: ChannelOptions): Channel<MultiApiMessage> {
+    return this.#broadcaster.subscribe(options);
+  }
+
+  /**
+   * A channel on one socket of one key (use `ChannelId.Connection1..3` or 0-2). Throws
+   * ApiKeyNotFoundError for an unknown key, InvalidArgumentError for an index outside
+   * 0..maxConnectionsPerApi-1, ERR_CLOSED once stopped. A socket not open yet delivers once it opens.
+   */
+  getChannel(apiKeyId: string, connectionIndex: number, options?: ChannelOptions): Channel<TickerMessage> {
+    this.#assertOpen();
+    const slot = this.#keys.slot(apiKeyId);
+    const max = this.#config.maxConnectionsPerApi;
+    if (!Number.isInteger(connectionIndex) || connectionIndex < 0 || connectionIndex >= max) {
+      throw new InvalidArgumentError(
+        `unknown channel ${String(connectionIndex)}: connection indexes of this manager are 0 to ${max - 1} (ChannelId.Connection1..${max})`,
+      );
+    }
+    const id = slot.id;
+    return this.#broadcaster.subscribe(options, {
+      select: (m) =>
+        m.apiKeyId === id && m.message.connectionIndex === connectionIndex ? m.message : undefined,
+      tag: slot.tag(connectionIndex),
+    });
+  }
+
+  /**
+   * A channel on every socket of one key, untagged (what `KiteTickerManager.getMergedChannel` gives);
+   * already ended once stopped.
+   */
+  getKeyChannel(apiKeyId: string, options?: ChannelOptions): Channel<TickerMessage> {
+    const id = this.#keys.slot(apiKeyId).id;
+    return this.#broadcaster.subscribe(options, {
+      select: (m) => (m.apiKeyId === id ? m.message : undefined),
+    });
   }
 
   // ---------------------------------------------------------------- introspection
 
-  getSymbolDistribution(): Map<number, Map<number, Mode>> {
-    const out = new Map<number, Map<number, Mode>>();
-    for (const slot of this.#slots) {
-      if (slot.desired.size > 0 || slot.conn) out.set(slot.index, new Map(slot.desired));
-    }
+  /** Key ids in the order they were added. */
+  getApiKeys(): string[] {
+    return this.#keys.order.map((slot) => slot.id);
+  }
+
+  /** key id -> connection index -> (token -> mode), as each key's pool holds it. */
+  getSymbolDistribution(): Map<string, Map<number, Map<number, Mode>>> {
+    const out = new Map<string, Map<number, Map<number, Mode>>>();
+    for (const slot of this.#keys.order) out.set(slot.id, slot.pool.getSymbolDistribution());
     return out;
   }
 
+  /** The desired-state view: token -> owning key id (undefined while unplaced) and mode. */
+  getDesiredState(): Map<number, { apiKeyId: string | undefined; mode: Mode }> {
+    const out = new Map<number, { apiKeyId: string | undefined; mode: Mode }>();
+    for (const slot of this.#keys.order) {
+      for (const [token, mode] of this.#keys.table.ofKey(slot.id))
+        out.set(token, { apiKeyId: slot.id, mode });
+    }
+    for (const [token, mode] of this.#keys.table.unplaced()) out.set(token, { apiKeyId: undefined, mode });
+    return out;
+  }
+
+  /** Tokens wanted but on no key (token -> mode), in the order they became unplaced. */
+  getUnplacedSymbols(): Map<number, Mode> {
+    return new Map(this.#keys.table.unplaced());
+  }
+
+  /** Free slots across the keys that take tokens now. */
   availableCapacity(): number {
-    return freeCapacity(this.#slotStates(), this.config.maxSymbolsPerConnection);
+    return this.#keys.loads().reduce((sum, k) => sum + k.free, 0);
   }
 
+  /** Counters of every key and the manager's own; `uptimeMs` freezes at stop(). */
   getStats(): ManagerStats {
-    const connections: ConnectionStatsSnapshot[] = [];
-    const stats: ManagerStats = {
-      connections,
-      activeConnections: 0,
-      totalSymbols: 0,
-      totalFrames: 0,
-      totalTicks: 0,
-      totalBytes: 0,
-      totalMessagesReceived: this.#messagesReceived,
-      totalProtocolErrors: 0,
-      totalReconnects: 0,
-      totalDrops: this.#merged.dropped,
-      duplicateOrders: this.#orders.duplicates,
-      unknownTokenDrops: this.#unknownTokenDrops,
-      uptimeMs: this.#startedAt > 0 && this.#state !== 'stopped' ? Date.now() - this.#startedAt : 0,
-    };
-    for (const slot of this.#slots) {
-      stats.totalSymbols += slot.desired.size;
-      if (!slot.conn && slot.desired.size === 0 && slot.carried.frames === 0) continue;
-      const live: TickerStats | undefined = slot.conn?.stats();
-      const c = slot.carried;
-      const snapshot: ConnectionStatsSnapshot = {
-        index: slot.index,
-        status: slot.conn ? slot.conn.status : this.#state === 'stopped' ? 'closed' : 'idle',
-        connected: live?.connected ?? false,
-        symbols: slot.desired.size,
-        frames: c.frames + (live?.frames ?? 0),
-        ticks: c.ticks + (live?.ticks ?? 0),
-        bytes: c.bytes + (live?.bytes ?? 0),
-        heartbeats: c.heartbeats + (live?.heartbeats ?? 0),
-        protocolErrors: c.protocolErrors + (live?.protocolErrors ?? 0),
-        reconnects: c.reconnects + (live?.reconnects ?? 0),
-        lastFrameAgeMs: live?.lastFrameAgeMs ?? null,
-        drops: slot.broadcaster.dropped,
-      };
-      connections.push(snapshot);
-      if (snapshot.connected) stats.activeConnections++;
-      stats.totalFrames += snapshot.frames;
-      stats.totalTicks += snapshot.ticks;
-      stats.totalBytes += snapshot.bytes;
-      stats.totalProtocolErrors += snapshot.protocolErrors;
-      stats.totalReconnects += snapshot.reconnects;
-      stats.totalDrops += snapshot.drops;
-    }
-    return stats;
+    return managerStats(this.#statsSource());
   }
 
-  /**
-   * Health of every opened connection, computed from its status now (so it recovers when the
-   * connection does). `healthy` is true when at least one connection is open and all are healthy.
-   */
-  getHealth(): ManagerHealth {
-    const connections: ManagerHealth['connections'] = [];
-    for (const slot of this.#slots) {
-      const conn = slot.conn;
-      if (!conn) continue;
-      const stats = conn.stats();
-      const state =
-        this.#state === 'stopped'
-          ? 'closed'
-          : connectionHealth(conn.status, stats.lastFrameAgeMs, this.config.livenessTimeoutMs);
-      connections.push({ index: slot.index, state, lastFrameAgeMs: stats.lastFrameAgeMs });
-    }
-    return {
-      healthy: connections.length > 0 && connections.every((c) => c.state === 'healthy'),
-      connections,
-    };
+  /** One key's stats. Throws ApiKeyNotFoundError ("API key not found"). */
+  getApiStats(apiKeyId: string): ApiKeyStats {
+    return keyStats(this.#statsSource(), this.#keys.slot(apiKeyId));
+  }
+
+  /** Health of one key's opened sockets, from their status now. */
+  getKeyHealth(apiKeyId: string): ManagerHealth {
+    return this.#keys.slot(apiKeyId).pool.getHealth();
   }
 
   // ---------------------------------------------------------------- internals
 
-  #enqueue<T>(operation: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(operation, operation);
+  #statsSource() {
+    const end = this.#state === 'stopped' ? this.#stoppedAt : Date.now();
+    return {
+      keys: this.#keys.order,
+      table: this.#keys.table,
+      broadcaster: this.#broadcaster,
+      duplicateOrders: this.#orders.duplicates,
+      unknownTokenDrops: this.#unknownTokenDrops,
+      uptimeMs: this.#startedAt === 0 ? 0 : Math.max(0, end - this.#startedAt),
+      free: (slot: KeySlot) => this.#keys.free(slot),
+    };
+  }
+
+  #fanOutHost() {
+    const quotes = this.#config.latestQuotes ? this.latestQuotes : undefined;
+    return {
+      events: this.#events,
+      broadcaster: this.#broadcaster,
+      orders: this.#orders,
+      quotes,
+      wanted: { has: (token: number) => this.#keys.isWanted(token) },
+      countUnknown: (n: number) => {
+        this.#unknownTokenDrops += n;
+      },
+      onStatus: (slot: KeySlot, event: StatusEvent, connectionIndex: number) => {
+        if (event.status === 'closed' && event.reason !== 'user') {
+          this.#logger.warn(
+            { apiKeyId: slot.id, connection: connectionIndex, reason: event.reason },
+            'connection gave up; call updateAccessToken() to reopen it',
+          );
+        }
+        this.#failover.trackStatus(slot, event, connectionIndex);
+      },
+      report: (error: KiteTickerError, apiKeyId: string, connectionIndex: number) =>
+        this.#report(error, apiKeyId, connectionIndex),
+      rawFrames: this.#config.rawFrames,
+    };
+  }
+
+  #failoverHost() {
+    return {
+      config: this.#config,
+      logger: this.#logger,
+      events: this.#events,
+      table: this.#keys.table,
+      isRunning: () => this.#state === 'running',
+      isStopped: () => this.#state === 'stopped',
+      serial: <T>(task: () => Promise<T>) => this.#serial(task),
+      loads: () => this.#keys.loads(),
+      placeAll: (a: Map<string, number[]>, modeOf: (t: number) => Mode, atomic: boolean) =>
+        this.#keys.placeAll(a, modeOf, atomic),
+      quietly: (promise: Promise<unknown>, apiKeyId: string) => this.#quietly(promise, apiKeyId),
+      report: (error: unknown, apiKeyId: string | undefined) => this.#report(error, apiKeyId),
+    };
+  }
+
+  #checkHealth(): void {
+    if (this.#state !== 'running') return;
+    const now = Date.now();
+    for (const slot of this.#keys.order) {
+      const health = slot.pool.getHealth();
+      let changed = false;
+      for (const entry of health.connections) {
+        const before = slot.lastHealth.get(entry.index);
+        if (before === entry.state) continue;
+        changed = true;
+        this.#logger[entry.state === 'healthy' ? 'info' : 'warn'](
+          { apiKeyId: slot.id, connection: entry.index, from: before ?? null, to: entry.state },
+          'connection health changed',
+        );
+        slot.lastHealth.set(entry.index, entry.state);
+      }
+      if (changed) this.#events.emit('health', health, slot.id);
+      this.#failover.check(slot, health, now);
+    }
+  }
+
+  #capacityScope(): string {
+    if (this.#singleKey) {
+      const only = this.#keys.order[0]!;
+      return `api_key ${only.apiKey} (${this.#config.maxConnectionsPerApi} x ${this.#config.maxSymbolsPerConnection})`;
+    }
+    return `the ${this.#keys.loads().length} available API key(s)`;
+  }
+
+  #assertOpen(): void {
+    if (this.#state === 'stopped') throw closedError(this.#name);
+  }
+
+  /** Open, and (with several keys) started: one key records subscriptions made before start. */
+  #assertUsable(): void {
+    this.#assertOpen();
+    if (!this.#singleKey && this.#state !== 'running') {
+      throw new NotStartedError(`${this.#name} is not started: await start() first`);
+    }
+  }
+
+  /** A mutation: refused now if the manager cannot take it, and checked again when its turn comes. */
+  #mutate<T>(task: () => Promise<T>): Promise<T> {
+    this.#assertUsable();
+    return this.#serial(async () => {
+      this.#assertUsable();
+      return task();
+    });
+  }
+
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task, task);
     // The queue continues whatever the outcome; callers see their own result.
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
-  #assertOpen(): void {
-    if (this.#state === 'stopped') throw closedError('KiteTickerManager');
+  /** Awaits a pool command whose failure must not stop the caller (logged and reported instead). */
+  async #quietly(promise: Promise<unknown>, apiKeyId: string): Promise<void> {
+    try {
+      await promise;
+    } catch (error) {
+      this.#report(error, apiKeyId);
+    }
   }
 
-  /** Sockets exist (or are being opened) only between start and stop. */
-  #isLive(): boolean {
-    return this.#state === 'running' || this.#state === 'starting';
-  }
-
-  #slotStates(): SlotState[] {
-    return this.#slots.map((slot) => slot.desired);
-  }
-
-  #totalSymbols(): number {
-    let total = 0;
-    for (const slot of this.#slots) total += slot.desired.size;
-    return total;
-  }
-
-  #scope(): string {
-    return `api_key ${this.apiKey} (${this.config.maxConnections} x ${this.config.maxSymbolsPerConnection})`;
+  /** Logs (redacted) and emits 'error' only when someone listens: never an unhandled 'error' event. */
+  #report(error: unknown, apiKeyId: string | undefined, connectionIndex = -1): void {
+    this.#logger.error(
+      { apiKeyId, connection: connectionIndex, error: this.#describe(error) },
+      'manager error',
+    );
+    if (this.#events.listenerCount('error') > 0) {
+      this.#events.emit(
+        'error',
+        error instanceof Error ? error : new UnexpectedError(this.#describe(error)),
+        apiKeyId,
+        connectionIndex,
+      );
+    }
   }
 
   #describe(error: unknown): string {
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return redact(text, typeof this.#accessToken === 'string' ? [this.#accessToken] : []);
-  }
-
-  /**
-   * Opens a connection on each slot (replacing a dead one), replays the slot's desired state, and
-   * waits until all are connected or `connectionTimeoutMs` passes. On failure the new connections
-   * are closed and the slots left without one.
-   */
-  async #openAll(slots: readonly Slot[]): Promise<void> {
-    if (slots.length === 0) return;
-    const opened: Slot[] = [];
-    const timeout = new AbortController();
-    const parent = this.#abort?.signal;
-    const onParentAbort = (): void => timeout.abort(parent?.reason);
-    parent?.addEventListener('abort', onParentAbort, { once: true });
-    const timer = setTimeout(
-      () =>
-        timeout.abort(
-          new ConnectTimeoutError(
-            `connections of api_key ${this.apiKey} did not connect within ${this.config.connectionTimeoutMs} ms`,
-          ),
-        ),
-      this.config.connectionTimeoutMs,
+    return redact(
+      text,
+      this.#keys.order.flatMap((s) => (typeof s.accessToken === 'string' ? [s.accessToken] : [])),
     );
-    try {
-      for (const slot of slots) {
-        this.#attach(slot);
-        opened.push(slot);
-      }
-      await Promise.all(opened.map((slot) => slot.conn!.connect(timeout.signal)));
-    } catch (error) {
-      await Promise.all(
-        opened.map(async (slot) => {
-          const conn = slot.conn;
-          if (!conn) return;
-          await conn.close().catch(() => undefined);
-          this.#retire(slot);
-        }),
-      );
-      throw timeout.signal.aborted && timeout.signal.reason instanceof Error ? timeout.signal.reason : error;
-    } finally {
-      clearTimeout(timer);
-      parent?.removeEventListener('abort', onParentAbort);
-    }
   }
+}
 
-  /** Creates the slot's connection (retiring a previous dead one), wires its listeners, replays state. */
-  #attach(slot: Slot): void {
-    if (slot.conn) this.#retire(slot);
-    const options: KiteTickerOptions = {
-      apiKey: this.apiKey,
-      accessToken: this.#accessToken,
-      url: this.config.url,
-      connectTimeoutMs: this.config.connectionTimeoutMs,
-      reconnect: this.config.reconnect,
-      livenessTimeoutMs: this.config.livenessTimeoutMs,
-      tokenRefreshIntervalMs: this.config.tokenRefreshIntervalMs,
-      maxTokensPerMessage: this.config.maxTokensPerMessage,
-      logger: this.config.logger,
-    };
-    const conn = this.#createConnection(options, slot.index);
-    slot.conn = conn;
-    slot.lastHealth = undefined;
-    slot.detach = this.#listen(slot, conn);
-    // The connection keeps this as its desired state and sends it on (every) connect.
-    for (const [mode, tokens] of groupByMode(slot.desired)) conn.subscribe(tokens, mode);
+/**
+ * The builder: the fluent options (builder.ts) plus `build()`. Defined here so that builder.ts never
+ * imports this file: the two import one way only.
+ */
+export class MultiApiKiteTickerManagerBuilder extends ManagerOptionsBuilder {
+  /** Validates (see `resolve()`) and builds. */
+  build(): MultiApiKiteTickerManager {
+    return new MultiApiKiteTickerManager(this.resolve());
   }
+}
 
-  /** Detaches the slot's connection and folds its counters into the slot's carried totals. */
-  #retire(slot: Slot): void {
-    const conn = slot.conn;
-    if (!conn) return;
-    const s = conn.stats();
-    const c = slot.carried;
-    c.frames += s.frames;
-    c.ticks += s.ticks;
-    c.bytes += s.bytes;
-    c.heartbeats += s.heartbeats;
-    c.protocolErrors += s.protocolErrors;
-    c.reconnects += s.reconnects;
-    slot.detach?.();
-    slot.detach = undefined;
-    slot.conn = undefined;
-  }
+function isAuthError(error: unknown): boolean {
+  return (
+    error instanceof AuthFailedError ||
+    (error instanceof KiteTickerError && error.code === ErrorCode.AuthFailed)
+  );
+}
 
-  /**
-   * One listener per event per connection, made once per connection (never per frame). The 'ticks'
-   * listener is the only consumer of decoded batches: events, channels and the quote table share it.
-   */
-  #listen(slot: Slot, conn: TickerConnection): () => void {
-    const index = slot.index;
-    const merged = this.#merged;
-    const local = slot.broadcaster;
-    const quotes = this.#keepQuotes ? this.latestQuotes : undefined;
-    const publish = (message: TickerMessage): void => {
-      local.publish(message);
-      merged.publish(message);
-    };
-    const desired = slot.desired;
-    const onTicks = (ticks: Tick[]): void => {
-      // Only what this connection should carry goes on: a server sending instruments nobody subscribed
-      // (or ticks still in flight after an unsubscribe) must not reach consumers or grow their tables.
-      // One Map lookup per tick; a new array only when something is dropped.
-      let batch = ticks;
-      for (let i = 0; i < ticks.length; i++) {
-        if (!desired.has(ticks[i]!.instrument_token)) {
-          batch = this.#withoutUnknown(ticks, desired);
-          if (batch.length === 0) return;
-          break;
-        }
-      }
-      this.#messagesReceived++;
-      quotes?.update(batch);
-      if (local.hasSubscribers || merged.hasSubscribers)
-        publish({ type: 'ticks', connectionIndex: index, ticks: batch });
-      this.emit('ticks', batch, index);
-    };
-    const onOrder = (order: OrderUpdate): void => {
-      if (!this.#orders.accept(order)) return;
-      this.#messagesReceived++;
-      publish({ type: 'order', connectionIndex: index, order });
-      this.emit('order', order, index);
-    };
-    const onServerError = (message: string): void => {
-      this.#messagesReceived++;
-      publish({ type: 'error', connectionIndex: index, message });
-      this.emit('serverError', message, index);
-    };
-    const onServerMessage = (data: unknown): void => {
-      this.#messagesReceived++;
-      publish({ type: 'message', connectionIndex: index, data });
-      this.emit('serverMessage', data, index);
-    };
-    const onStatus = (event: StatusEvent): void => {
-      publish({ type: 'status', connectionIndex: index, event });
-      if (event.status === 'closed' && event.reason !== 'user') {
-        this.config.logger.warn(
-          { apiKey: this.apiKey, connection: index, reason: event.reason, symbols: slot.desired.size },
-          'connection gave up; call updateAccessToken() to reopen it',
-        );
-      }
-      this.emit('status', event, index);
-    };
-    const onProtocolError = (info: ProtocolErrorInfo): void => {
-      this.emit('protocolError', info, index);
-    };
-    const onError = (error: KiteTickerError): void => {
-      if (this.listenerCount('error') > 0) this.emit('error', error, index);
-    };
-    return attachListeners<KiteTickerEvents>(conn, {
-      ticks: onTicks,
-      order: onOrder,
-      serverError: onServerError,
-      serverMessage: onServerMessage,
-      status: onStatus,
-      protocolError: onProtocolError,
-      error: onError,
-    });
-  }
+function modeError(mode: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(`mode must be 'ltp', 'quote' or 'full', got ${String(mode)}`);
+}
 
-  /** The ticks of `batch` whose token is in `desired`; counts the others. */
-  #withoutUnknown(batch: readonly Tick[], desired: ReadonlyMap<number, Mode>): Tick[] {
-    const kept = batch.filter((tick) => desired.has(tick.instrument_token));
-    this.#unknownTokenDrops += batch.length - kept.length;
-    return kept;
-  }
-
-  #checkHealth(): void {
-    const health = this.getHealth();
-    let changed = false;
-    for (const entry of health.connections) {
-      const slot = this.#slots[entry.index]!;
-      if (slot.lastHealth === entry.state) continue;
-      changed = true;
-      const level = entry.state === 'healthy' ? 'info' : 'warn';
-      this.config.logger[level](
-        { apiKey: this.apiKey, connection: entry.index, from: slot.lastHealth ?? null, to: entry.state },
-        'connection health changed',
-      );
-      slot.lastHealth = entry.state;
-    }
-    if (changed) this.emit('health', health);
-  }
+function checkMode(mode: unknown): void {
+  if (mode !== undefined && !isMode(mode)) throw modeError(mode);
 }

@@ -1,21 +1,24 @@
 /**
- * Many API keys behind one manager: distribution strategies, a unified stream, failover. The planners
- * (plan.ts) and the desired-state table are internals: import them from their own files.
+ * The multi-key names, where they were before the managers became one (src/manager). Kept so that
+ * existing imports of this path keep working.
  */
-export { MultiApiKiteTickerManagerBuilder } from './builder.js';
-export { MultiApiKiteTickerManager } from './manager.js';
+
+export type {
+  ApiKeyCredentials,
+  ApiKeyFailureReason,
+  ApiKeyState,
+  ApiKeyStats,
+  EventedTickerManager,
+  FailoverEvent,
+  MultiApiEvents,
+  MultiApiKiteTickerManagerConfig,
+  MultiApiMessage,
+  MultiApiStats,
+  TickerManagerFactory,
+  UnplacedEvent,
+} from '../manager/index.js';
 export {
-  type ApiKeyCredentials,
-  type ApiKeyFailureReason,
-  type ApiKeyState,
-  type ApiKeyStats,
   DistributionStrategy,
-  type EventedTickerManager,
-  type FailoverEvent,
-  type MultiApiEvents,
-  type MultiApiKiteTickerManagerConfig,
-  type MultiApiMessage,
-  type MultiApiStats,
-  type TickerManagerFactory,
-  type UnplacedEvent,
-} from './types.js';
+  MultiApiKiteTickerManager,
+  MultiApiKiteTickerManagerBuilder,
+} from '../manager/index.js';

@@ -11,6 +11,7 @@
 import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import { MAX_CHANNEL_CAPACITY, TIMEOUT } from '../config/limits.js';
 import { count, duration } from '../config/validate.js';
+import type { StatusEvent } from '../connection/types.js';
 import { ConnectionError, closedError, InvalidArgumentError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { EXCHANGE_BY_SEGMENT } from '../protocol/constants.js';
@@ -262,26 +263,18 @@ export class NatsTickSink implements TickSink {
   }
 
   /**
-   * Listens to a manager's 'ticks' (and, unless `publishStatus: false`, 'status') events. Returns a
-   * function that detaches; close() detaches everything.
+   * Listens to a manager's 'ticks' (and, unless `publishStatus: false`, 'status') events; both
+   * managers emit `(ticks | event, apiKeyId, connectionIndex)`. `options.apiKeyId` publishes under
+   * that id instead of the manager's. Returns a function that detaches; close() detaches everything.
    */
   attach(source: TickSource, options: { apiKeyId?: string } = {}): () => void {
-    const fallbackKey = options.apiKeyId ?? this.defaultApiKeyId;
-    // One listener per attach (not per frame). The multi-key manager passes (ticks, apiKeyId, index),
-    // the single-key one (ticks, index).
-    const onTicks = (ticks: Tick[], second?: unknown): void => {
-      this.publishTicks(ticks, typeof second === 'string' ? second : fallbackKey);
+    const override = options.apiKeyId;
+    // One listener per attach (not per frame).
+    const onTicks = (ticks: Tick[], apiKeyId: string): void => {
+      this.publishTicks(ticks, override ?? apiKeyId);
     };
-    const onStatus = (...args: unknown[]): void => {
-      let event: unknown;
-      let apiKeyId = fallbackKey;
-      let connectionIndex: number | undefined;
-      for (const arg of args) {
-        if (typeof arg === 'string') apiKeyId = arg;
-        else if (typeof arg === 'number') connectionIndex = arg;
-        else if (arg !== null && typeof arg === 'object' && event === undefined) event = arg;
-      }
-      this.publishStatus(event, apiKeyId, connectionIndex);
+    const onStatus = (event: StatusEvent, apiKeyId: string, connectionIndex: number): void => {
+      this.publishStatus(event, override ?? apiKeyId, connectionIndex);
     };
     const withStatus = this.#options.publishStatus !== false;
     source.on('ticks', onTicks);

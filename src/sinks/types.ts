@@ -3,6 +3,7 @@
  * sink's options and stats, and what a consumer receives. Implementations live beside this file.
  */
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
+import type { StatusEvent } from '../connection/types.js';
 import type { Logger } from '../logger.js';
 import type { ExchangeName } from '../protocol/constants.js';
 import type { Tick } from '../protocol/types.js';
@@ -16,12 +17,16 @@ import type { Tick } from '../protocol/types.js';
  * index (number) when the source provides them.
  */
 export interface TickSource {
-  // biome-ignore lint/suspicious/noExplicitAny: sources differ in their trailing listener arguments
-  on(event: 'ticks', listener: (ticks: Tick[], ...rest: any[]) => void): unknown;
-  // biome-ignore lint/suspicious/noExplicitAny: sources differ in their listener arguments
-  on(event: 'status', listener: (...args: any[]) => void): unknown;
-  // biome-ignore lint/suspicious/noExplicitAny: see on()
-  off?(event: 'ticks' | 'status', listener: (...args: any[]) => void): unknown;
+  on(event: 'ticks', listener: (ticks: Tick[], apiKeyId: string, connectionIndex: number) => void): unknown;
+  on(
+    event: 'status',
+    listener: (event: StatusEvent, apiKeyId: string, connectionIndex: number) => void,
+  ): unknown;
+  off?(event: 'ticks', listener: (ticks: Tick[], apiKeyId: string, connectionIndex: number) => void): unknown;
+  off?(
+    event: 'status',
+    listener: (event: StatusEvent, apiKeyId: string, connectionIndex: number) => void,
+  ): unknown;
 }
 
 /** How tick messages are encoded on the bus. */

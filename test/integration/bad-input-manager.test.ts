@@ -103,8 +103,12 @@ describe('bad input (key manager)', () => {
           ErrorCode.InvalidArgument,
         );
       }
+      // Unknown channel ids are a typed error, never a silent undefined.
       for (const index of [2, 3, -1, 0.5, Number.NaN])
-        expect(manager.getChannel(index), String(index)).toBeUndefined();
+        expect(
+          codeOfSync(() => manager.getChannel(index)),
+          String(index),
+        ).toBe(ErrorCode.InvalidArgument);
     });
   });
 

@@ -137,11 +137,15 @@ describe('bad input (multi-key manager)', () => {
         expect(await codeOf(() => manager.updateAccessToken(id, 'tok_new')), id).toBe(
           ErrorCode.ApiKeyNotFound,
         );
-        expect(manager.getChannel(id, 0), id).toBeUndefined();
+        expect(
+          codeOfSync(() => manager.getChannel(id, 0)),
+          id,
+        ).toBe(ErrorCode.ApiKeyNotFound);
       }
-      expect(manager.getChannel('a', 1)).toBeUndefined();
-      expect(manager.getChannel('a', -1)).toBeUndefined();
-      expect(manager.getChannel('a', Number.NaN)).toBeUndefined();
+      // Unknown channel ids are a typed error, never a silent undefined.
+      expect(codeOfSync(() => manager.getChannel('a', 1))).toBe(ErrorCode.InvalidArgument);
+      expect(codeOfSync(() => manager.getChannel('a', -1))).toBe(ErrorCode.InvalidArgument);
+      expect(codeOfSync(() => manager.getChannel('a', Number.NaN))).toBe(ErrorCode.InvalidArgument);
     });
   });
 
@@ -237,7 +241,7 @@ describe('bad input (multi-key manager)', () => {
     expect(await codeOf(() => m.changeMode([universe[90]!], 'ltp'))).toBe(ErrorCode.Closed);
     expect(await codeOf(() => m.updateAccessToken('a', 'tok_x'))).toBe(ErrorCode.Closed);
     expect(await codeOf(() => m.stop())).toBe('none');
-    expect(m.getChannel('a', 0)).toBeUndefined();
+    expect(codeOfSync(() => m.getChannel('a', 0))).toBe(ErrorCode.Closed);
     expect(await m.getUnifiedChannel().receive()).toBeUndefined();
     await settle();
     expect(serverTruth(sim, API_KEYS)).toBe(truth);

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CapacityError } from '../../src/errors.js';
-import { KiteTickerManager } from '../../src/manager/manager.js';
+import { KiteTickerManager } from '../../src/manager/index.js';
 import type { KiteTickerManagerOptions } from '../../src/manager/types.js';
 import type { Mode } from '../../src/protocol/constants.js';
 import { KiteSimulator } from '../../src/simulator/index.js';
@@ -140,7 +140,7 @@ describe('manager integration', () => {
   it('manager - a dropped connection comes back with its exact tokens and modes while the others tick', async () => {
     const m = startManager({ maxSymbolsPerConnection: 20 });
     const ticksBy = [0, 0, 0];
-    m.on('ticks', (ticks, index) => {
+    m.on('ticks', (ticks, _apiKeyId, index) => {
       ticksBy[index] = (ticksBy[index] ?? 0) + ticks.length;
     });
     await m.start();

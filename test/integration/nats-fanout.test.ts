@@ -251,7 +251,7 @@ describe('nats fan-out', () => {
     expect(got.every((m) => m.gap === 0)).toBe(true);
   });
 
-  it('nats - attach() publishes ticks and status of both manager shapes, and detaches', async () => {
+  it('nats - attach() publishes ticks and status of the one manager shape (with an id override), and detaches', async () => {
     const s = await sink({ apiKeyId: 'single' });
     const nc = await client();
     const statuses: { subject: string; body: Record<string, unknown> }[] = [];
@@ -266,10 +266,10 @@ describe('nats fan-out', () => {
     const multi = new EventEmitter();
     const single = new EventEmitter();
     const detachMulti = s.attach(multi);
-    s.attach(single);
+    s.attach(single, { apiKeyId: 'single' });
     const [t1, t2, t3] = sampleTicks(3);
     multi.emit('ticks', [t1], 'key.B', 2); // multi-key manager: (ticks, apiKeyId, connectionIndex)
-    single.emit('ticks', [t2], 1); // single-key manager: (ticks, connectionIndex)
+    single.emit('ticks', [t2], 'k', 1); // the same shape, published under the override id
     multi.emit('status', { status: 'connected', attempt: 1 }, 'key.B', 2);
     detachMulti();
     multi.emit('ticks', [t3], 'key.B', 2);

@@ -11,11 +11,11 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import WebSocket from 'ws';
-import { KiteTickerManager } from '../../src/manager/manager.js';
+import { OrderDeduplicator } from '../../src/delivery/order-dedupe.js';
+import { KiteTickerManager } from '../../src/manager/index.js';
 import { parseTextMessage } from '../../src/protocol/index.js';
 import type { ProtocolErrorInfo } from '../../src/protocol/types.js';
 import { KiteSimulator } from '../../src/simulator/server.js';
-import { OrderDeduplicator } from '../../src/stream/order-dedupe.js';
 import type { FuzzFailure } from './fuzz-core.js';
 import {
   COMMAND_TARGETS,

@@ -13,8 +13,8 @@
 import type { StatusEvent } from '../../src/connection/types.js';
 import type { Logger } from '../../src/logger.js';
 import type { KiteTickerManagerConfig } from '../../src/manager/types.js';
+import type { MultiApiStats } from '../../src/multi/index.js';
 import { MultiApiKiteTickerManager } from '../../src/multi/index.js';
-import type { MultiApiStats } from '../../src/multi/types.js';
 import type { Mode } from '../../src/protocol/constants.js';
 import { FAULT_KINDS, KiteSimulator } from '../../src/simulator/index.js';
 import type { FaultKind, FaultRecord as SimFault, SimulatorOptions } from '../../src/simulator/types.js';

@@ -9,9 +9,9 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { LatestQuoteTable } from '../../src/delivery/latest-quotes.js';
 import { decodeFrame, encodeTicks } from '../../src/protocol/index.js';
 import type { Tick } from '../../src/protocol/types.js';
-import { LatestQuoteTable } from '../../src/stream/latest-quotes.js';
 import { contractTicks } from './contract-ticks.js';
 
 const require = createRequire(import.meta.url);

@@ -10,12 +10,12 @@ import { backoffDelay } from '../../src/connection/backoff.js';
 import { KiteTicker } from '../../src/connection/index.js';
 import { resolveTickerOptions } from '../../src/connection/options.js';
 import type { KiteTickerOptions } from '../../src/connection/types.js';
+import { BoundedChannel } from '../../src/delivery/bounded-channel.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { KiteTickerManager } from '../../src/manager/index.js';
 import { MultiApiKiteTickerManager, type MultiApiKiteTickerManagerBuilder } from '../../src/multi/index.js';
 import { KiteSimulator } from '../../src/simulator/index.js';
 import { NatsTickSink, subscribeTicks } from '../../src/sinks/index.js';
-import { BoundedChannel } from '../../src/stream/bounded-channel.js';
 
 const TOO_LONG = [3e9, 2 ** 31];
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { KiteTickerManager } from '../../src/manager/manager.js';
-import { defaultManagerFactory } from '../../src/multi/default-factory.js';
+import { KiteTickerManager, MultiApiKiteTickerManager } from '../../src/manager/index.js';
+import { ConnectionPool } from '../../src/pool/pool.js';
 import type { Tick } from '../../src/protocol/types.js';
 import { fakeFactory } from './manager-fake-connection.js';
 
@@ -12,12 +12,15 @@ const ltp = (token: number, price: number): Tick => ({
   last_price: price,
 });
 
-const managers: KiteTickerManager[] = [];
+const managers: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
   await Promise.all(managers.splice(0).map((m) => m.stop()));
 });
 
-async function deliver(manager: KiteTickerManager, made: { fire: (e: 'ticks', t: Tick[]) => void }[]) {
+async function deliver(
+  manager: KiteTickerManager | MultiApiKiteTickerManager,
+  made: { fire: (e: 'ticks', t: Tick[]) => void }[],
+) {
   await manager.start();
   await manager.subscribeSymbols([1]);
   const seen: number[] = [];
@@ -47,14 +50,16 @@ describe('manager latestQuotes option', () => {
     expect(() => new KiteTickerManager('k', 't', { latestQuotes: 'yes' as never })).toThrow(/latestQuotes/);
   });
 
-  it('manager - the multi-key default pool keeps no quote table (nothing could read it)', async () => {
+  it('manager - the multi-key manager keeps no quote table by default (nothing reads it)', async () => {
     const factory = fakeFactory();
-    // createConnection is not part of the factory's config type, but is passed through to the pool.
-    const pool = defaultManagerFactory('k', 't', {
-      createConnection: factory.create,
-    } as never) as KiteTickerManager;
-    managers.push(pool);
-    expect(await deliver(pool, factory.made)).toEqual([1]);
-    expect(pool.latestQuotes.has(1)).toBe(false);
+    const manager = MultiApiKiteTickerManager.builder()
+      .addApiKey('a', 'k', 't')
+      .poolFactory(
+        (apiKey, token, config, owner) => new ConnectionPool(apiKey, token, config, owner, factory.create),
+      )
+      .build();
+    managers.push(manager);
+    expect(await deliver(manager, factory.made)).toEqual([1]);
+    expect(manager.latestQuotes.has(1)).toBe(false);
   });
 });

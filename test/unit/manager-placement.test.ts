@@ -7,7 +7,7 @@ import {
   planSubscribe,
   planUnsubscribe,
   type SlotState,
-} from '../../src/manager/placement.js';
+} from '../../src/pool/placement.js';
 import type { Mode } from '../../src/protocol/constants.js';
 
 const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);

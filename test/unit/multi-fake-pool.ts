@@ -1,22 +1,23 @@
 /**
- * A socket-free stand-in for one key's `KiteTickerManager`, for the multi-manager's unit tests: it keeps
- * the desired state per connection (filling connections in order), records every call, and lets a test
- * emit statuses, ticks and order updates as the real pool would.
+ * A socket-free stand-in for one key's pool (`KeyPool`), for the manager's unit tests: it keeps the
+ * desired state per connection (filling connections in order), records every call, and lets a test
+ * report statuses, ticks and order updates to its owner as the real pool would.
  */
-import { EventEmitter } from 'node:events';
+import type { AccessTokenSource } from '../../src/connection/token-provider.js';
 import { AuthFailedError, CapacityError } from '../../src/errors.js';
 import type {
-  KiteTickerManagerConfig,
-  KiteTickerManagerEvents,
+  KeyPool,
   ManagerHealth,
-  ManagerStats,
-  TickerMessage,
-} from '../../src/manager/types.js';
-import type { EventedTickerManager, TickerManagerFactory } from '../../src/multi/types.js';
+  PoolConfig,
+  PoolFactory,
+  PoolOwner,
+  PoolStats,
+} from '../../src/pool/types.js';
 import type { Mode } from '../../src/protocol/constants.js';
 import type { OrderUpdate, Tick } from '../../src/protocol/types.js';
-import { Broadcaster } from '../../src/stream/broadcaster.js';
-import type { Channel, ChannelOptions } from '../../src/stream/types.js';
+
+/** The reports a test may send, by name (as the pool's owner receives them). */
+type Reports = Omit<PoolOwner, 'frame'>;
 
 export type PoolCall =
   | { op: 'subscribe'; tokens: number[]; mode: Mode }
@@ -26,10 +27,11 @@ export type PoolCall =
   | { op: 'start' }
   | { op: 'stop' };
 
-export class FakePool extends EventEmitter<KiteTickerManagerEvents> implements EventedTickerManager {
+export class FakePool implements KeyPool {
   readonly apiKey: string;
-  accessToken: string;
-  readonly config: Partial<KiteTickerManagerConfig>;
+  accessToken: AccessTokenSource;
+  readonly config: PoolConfig;
+  readonly owner: PoolOwner;
   readonly calls: PoolCall[] = [];
   readonly conns: Map<number, Mode>[];
   readonly perConn: number;
@@ -43,13 +45,11 @@ export class FakePool extends EventEmitter<KiteTickerManagerEvents> implements E
   stopped = false;
   ticks = 0;
   messages = 0;
-  readonly #merged = new Broadcaster<TickerMessage>();
-  /** Per-connection streams, fed by emitTicks, as a real pool's getChannel(index). */
-  readonly #perConnection = new Map<number, Broadcaster<TickerMessage>>();
+  reopens = 0;
 
-  constructor(apiKey: string, accessToken: string, config: Partial<KiteTickerManagerConfig>) {
-    super();
+  constructor(apiKey: string, accessToken: AccessTokenSource, config: PoolConfig, owner: PoolOwner) {
     this.apiKey = apiKey;
+    this.owner = owner;
     this.accessToken = accessToken;
     this.config = config;
     this.perConn = config.maxSymbolsPerConnection ?? 3000;
@@ -70,8 +70,6 @@ export class FakePool extends EventEmitter<KiteTickerManagerEvents> implements E
   async stop(): Promise<void> {
     this.calls.push({ op: 'stop' });
     this.stopped = true;
-    this.#merged.close();
-    for (const b of this.#perConnection.values()) b.close();
   }
 
   async subscribeSymbols(tokens: readonly number[], mode: Mode = 'quote'): Promise<void> {
@@ -102,22 +100,15 @@ export class FakePool extends EventEmitter<KiteTickerManagerEvents> implements E
     this.accessToken = accessToken;
   }
 
-  getChannel(connectionIndex: number, options?: ChannelOptions): Channel<TickerMessage> | undefined {
-    if (connectionIndex >= this.conns.length) return undefined;
-    let b = this.#perConnection.get(connectionIndex);
-    if (b === undefined) this.#perConnection.set(connectionIndex, (b = new Broadcaster<TickerMessage>()));
-    return b.subscribe(options);
-  }
-
-  getMergedChannel(options?: ChannelOptions): Channel<TickerMessage> {
-    return this.#merged.subscribe(options);
+  async reopen(): Promise<void> {
+    this.reopens++;
   }
 
   getSymbolDistribution(): Map<number, Map<number, Mode>> {
     return new Map(this.conns.map((c, i) => [i, new Map(c)]));
   }
 
-  getStats(): ManagerStats {
+  getStats(): PoolStats {
     return {
       connections: [],
       activeConnections: this.started && !this.stopped ? 1 : 0,
@@ -125,13 +116,9 @@ export class FakePool extends EventEmitter<KiteTickerManagerEvents> implements E
       totalFrames: this.messages,
       totalTicks: this.ticks,
       totalBytes: 0,
-      totalMessagesReceived: this.messages,
       totalProtocolErrors: 0,
       totalReconnects: 0,
-      totalDrops: 0,
-      duplicateOrders: 0,
       unknownTokenDrops: 0,
-      uptimeMs: 0,
     };
   }
 
@@ -155,7 +142,12 @@ export class FakePool extends EventEmitter<KiteTickerManagerEvents> implements E
     return this.conns.flatMap((c) => [...c.keys()]).sort((a, b) => a - b);
   }
 
-  emitStatus(index: number, event: KiteTickerManagerEvents['status'][0]): void {
+  /** Reports to the owner, as the real pool does from its sockets' events. */
+  emit<E extends keyof Reports>(event: E, ...args: Parameters<Reports[E]>): void {
+    (this.owner[event] as (...a: Parameters<Reports[E]>) => void)(...args);
+  }
+
+  emitStatus(index: number, event: Parameters<PoolOwner['status']>[0]): void {
     this.emit('status', event, index);
   }
 
@@ -163,7 +155,6 @@ export class FakePool extends EventEmitter<KiteTickerManagerEvents> implements E
     this.ticks += ticks.length;
     this.messages++;
     this.emit('ticks', ticks, index);
-    this.#perConnection.get(index)?.publish({ type: 'ticks', connectionIndex: index, ticks });
   }
 
   emitOrder(index: number, order: OrderUpdate): void {
@@ -173,10 +164,10 @@ export class FakePool extends EventEmitter<KiteTickerManagerEvents> implements E
 }
 
 /** A factory that remembers every pool it made, by API key. */
-export function fakeFactory(): { factory: TickerManagerFactory; pools: Map<string, FakePool> } {
+export function fakeFactory(): { factory: PoolFactory; pools: Map<string, FakePool> } {
   const pools = new Map<string, FakePool>();
-  const factory: TickerManagerFactory = (apiKey, accessToken, config) => {
-    const pool = new FakePool(apiKey, typeof accessToken === 'string' ? accessToken : '', config);
+  const factory: PoolFactory = (apiKey, accessToken, config, owner) => {
+    const pool = new FakePool(apiKey, accessToken, config, owner);
     pools.set(apiKey, pool);
     return pool;
   };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode, KiteTickerError } from '../../src/errors.js';
+import { ApiKeyNotFoundError, ErrorCode, InvalidArgumentError, KiteTickerError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import {
   DistributionStrategy,
@@ -82,7 +82,7 @@ describe('multi builder', () => {
     ).toBe(ErrorCode.InvalidArgument);
   });
 
-  it('multi builder - keeps key order and passes the resolved config to every pool', () => {
+  it('multi builder - keeps key order and passes the resolved config to every pool', async () => {
     const logger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
     const { manager, pool } = setup((b) =>
       b
@@ -100,12 +100,15 @@ describe('multi builder', () => {
       maxConnections: 2,
       maxSymbolsPerConnection: 100,
       connectionTimeoutMs: 1234,
-      defaultMode: 'full',
       livenessTimeoutMs: 7000,
       url: 'ws://127.0.0.1:9',
     });
     expect(config.logger).toBe(logger);
     expect(pool('k1').accessToken).toBe('secret-token-1');
+    // The default mode is the manager's (pools are always told the mode): a call without one uses it.
+    await manager.start();
+    await manager.subscribeSymbolsToApi('b', [1]);
+    expect(pool('k2').calls.at(-1)).toEqual({ op: 'subscribe', tokens: [1], mode: 'full' });
   });
 
   it('multi builder - unified channels take their default capacity and overflow from baseConfig', async () => {
@@ -301,6 +304,7 @@ describe('multi manager', () => {
     });
     expect(channel.tryReceive()).toBeUndefined();
     // getChannel gives that key's stream of that connection: only key a's connection 0 arrives.
+    await manager.subscribeSymbols([7, 8, 9]);
     const own = manager.getChannel('a', 0);
     pool('k1').emitTicks(0, [ltpTick(7)]);
     pool('k1').emitTicks(1, [ltpTick(9)]);
@@ -311,8 +315,9 @@ describe('multi manager', () => {
       ticks: [{ instrument_token: 7 }],
     });
     expect(own?.tryReceive()).toBeUndefined();
-    expect(manager.getChannel('a', 7)).toBeUndefined();
-    expect(manager.getChannel('nope', 0)).toBeUndefined();
+    // Unknown channel ids are typed errors (the guide's Option becomes a throw, never a silent undefined).
+    expect(() => manager.getChannel('a', 7)).toThrow(InvalidArgumentError);
+    expect(() => manager.getChannel('nope', 0)).toThrow(ApiKeyNotFoundError);
   });
 
   it('multi manager - server messages and protocol errors of every key reach events, tagged with the key', async () => {
@@ -424,8 +429,8 @@ describe('multi manager', () => {
     const manager = MultiApiKiteTickerManager.builder()
       .addApiKey('a', 'k1', 't1')
       .addApiKey('b', 'k2', 't2')
-      .managerFactory((apiKey, token, config) => {
-        const pool = factory(apiKey, token, config) as FakePool;
+      .managerFactory((apiKey, token, config, owner) => {
+        const pool = factory(apiKey, token, config, owner) as FakePool;
         if (apiKey === 'k1') pool.failStart = true;
         return pool;
       })
@@ -450,8 +455,8 @@ describe('multi manager', () => {
     const { factory } = fakeFactory();
     const manager = MultiApiKiteTickerManager.builder()
       .addApiKey('a', 'k1', 't1')
-      .managerFactory((apiKey, token, config) => {
-        const pool = factory(apiKey, token, config) as FakePool;
+      .managerFactory((apiKey, token, config, owner) => {
+        const pool = factory(apiKey, token, config, owner) as FakePool;
         pool.failStart = true;
         return pool;
       })

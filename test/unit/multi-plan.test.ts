@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DesiredState } from '../../src/multi/desired-state.js';
-import { assignBalanced, type KeyLoad, planFailover, planRoundRobin } from '../../src/multi/plan.js';
+import { DesiredState } from '../../src/manager/desired-state.js';
+import { assignBalanced, type KeyLoad, planFailover, planRoundRobin } from '../../src/manager/plan.js';
 
 const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
 const sizes = (m: Map<string, number[]>): Record<string, number> =>

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { attachListeners } from '../../src/stream/listeners.js';
+import { attachListeners } from '../../src/delivery/listeners.js';
 
 interface Events {
   ticks: [ticks: number[], index: number];

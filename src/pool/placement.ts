@@ -6,13 +6,16 @@
  *   would (`available`) and nothing of the call (new tokens or mode changes) is applied.
  * - Duplicates within a call count once; a token already subscribed anywhere is not sent again, but a
  *   mode change is planned when its mode differs.
- * - New tokens fill connections in index order (first fit): connection 0 up to the cap, then 1, then 2.
- *   This opens a socket only when the previous ones are full, and after unsubscribes it refills the gaps
- *   of the lowest connections first.
+ * - 'fill' (default): new tokens fill connections in index order (first fit): connection 0 up to the
+ *   cap, then 1, then 2. This opens a socket only when the previous ones are full, and after unsubscribes
+ *   it refills the gaps of the lowest connections first.
+ * - 'spread': each new token goes to the connection holding the fewest (ties: lowest index), so a
+ *   dropped socket takes as few instruments with it as the allowed sockets permit.
  * - Unsubscribe and mode change ignore tokens that are not subscribed.
  */
 import { CapacityError } from '../errors.js';
 import type { Mode } from '../protocol/constants.js';
+import type { Placement } from './types.js';
 
 /** One connection slot's current subscriptions (token -> mode). Index = connection index. */
 export type SlotState = ReadonlyMap<number, Mode>;
@@ -70,6 +73,7 @@ export function planSubscribe(
   mode: Mode,
   maxPerSlot: number,
   scope = 'this API key',
+  placement: Placement = 'fill',
 ): SubscribePlan {
   const plan: SubscribePlan = { mode, slots: new Map(), added: 0, unchanged: 0 };
   const seen = new Set<number>();
@@ -89,6 +93,19 @@ export function planSubscribe(
   const available = freeCapacity(slots, maxPerSlot);
   if (fresh.length > available) throw new CapacityError(fresh.length, available, scope);
 
+  if (placement === 'spread') spread(slots, fresh, maxPerSlot, plan);
+  else fill(slots, fresh, maxPerSlot, plan);
+  plan.added = fresh.length;
+  return plan;
+}
+
+/** First fit, in index order. */
+function fill(
+  slots: readonly SlotState[],
+  fresh: readonly number[],
+  maxPerSlot: number,
+  plan: SubscribePlan,
+): void {
   let next = 0;
   for (let i = 0; i < slots.length && next < fresh.length; i++) {
     const free = maxPerSlot - slots[i]!.size;
@@ -98,8 +115,26 @@ export function planSubscribe(
     for (let k = 0; k < take; k++) entry.subscribe.push(fresh[next + k]!);
     next += take;
   }
-  plan.added = fresh.length;
-  return plan;
+}
+
+/** Each token to the least-loaded slot with room (ties: lowest index). O(tokens x slots); slots are <= 3. */
+function spread(
+  slots: readonly SlotState[],
+  fresh: readonly number[],
+  maxPerSlot: number,
+  plan: SubscribePlan,
+): void {
+  const load = slots.map((slot) => slot.size);
+  for (const token of fresh) {
+    let best = -1;
+    for (let i = 0; i < load.length; i++) {
+      if (load[i]! >= maxPerSlot) continue;
+      if (best === -1 || load[i]! < load[best]!) best = i;
+    }
+    // The capacity check above guarantees a slot with room.
+    entryFor(plan.slots, best).subscribe.push(token);
+    load[best]!++;
+  }
 }
 
 /** Groups the subscribed tokens of `tokens` by connection; others are ignored. Duplicates count once. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { OrderDeduplicator, orderUpdateKey } from '../../src/delivery/order-dedupe.js';
 import { ErrorCode } from '../../src/errors.js';
 import type { OrderUpdate } from '../../src/protocol/types.js';
-import { OrderDeduplicator, orderUpdateKey } from '../../src/stream/order-dedupe.js';
 import { order } from './multi-fake-pool.js';
 
 const open = order('1', 'OPEN', { pending_quantity: 10, quantity: 10, price: 100 });

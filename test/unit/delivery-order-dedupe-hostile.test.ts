@@ -8,13 +8,13 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ErrorCode } from '../../src/errors.js';
-import type { OrderUpdate } from '../../src/protocol/types.js';
 import {
   MAX_ORDER_DEDUPE_ENTRIES,
   OrderDeduplicator,
   orderUpdateKey,
-} from '../../src/stream/order-dedupe.js';
+} from '../../src/delivery/order-dedupe.js';
+import { ErrorCode } from '../../src/errors.js';
+import type { OrderUpdate } from '../../src/protocol/types.js';
 
 const KEY_FIELDS = [
   'order_id',

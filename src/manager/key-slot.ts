@@ -1,33 +1,39 @@
 /**
- * The multi-manager's bookkeeping for one API key: its pool, its state and which of its sockets are up.
+ * The manager's bookkeeping for one API key: its pool, its state and which of its sockets are up.
  */
 import type { AccessTokenSource } from '../connection/token-provider.js';
 import type { ConnectionStatus } from '../connection/types.js';
-import type { ApiKeyFailureReason, ApiKeyState, EventedTickerManager } from './types.js';
+import type { ConnectionHealthState, KeyPool } from '../pool/types.js';
+import type { ApiKeyFailureReason, ApiKeyState } from './types.js';
 
 export class KeySlot {
   readonly id: string;
   readonly apiKey: string;
+  /** The token, or a provider of it (connection/token-provider.ts). */
   accessToken: AccessTokenSource;
-  readonly manager: EventedTickerManager;
-  /** Removes the multi-manager's listeners from the current pool. */
-  detach: (() => void) | undefined;
+  /** Set once, right after construction (the pool reports to an owner that needs this slot). */
+  pool!: KeyPool;
   state: ApiKeyState = 'idle';
   failureReason: ApiKeyFailureReason | undefined;
   failovers = 0;
   /** connection index -> last status seen. */
   readonly connections = new Map<number, ConnectionStatus>();
+  /** connection index -> health at the previous health check (to report changes only). */
+  readonly lastHealth = new Map<number, ConnectionHealthState>();
   /** When the key last lost its last connected socket while trying to connect; undefined while up. */
   downSince: number | undefined;
   downTimer: ReturnType<typeof setTimeout> | undefined;
   /** start() of the pool failed: a token rotation starts it again. */
   startFailed = false;
+  /** Messages delivered from this key (tick batches, orders, text messages). */
+  messages = 0;
+  /** Order updates from this key's sockets dropped as copies. */
+  duplicateOrders = 0;
 
-  constructor(id: string, apiKey: string, accessToken: AccessTokenSource, manager: EventedTickerManager) {
+  constructor(id: string, apiKey: string, accessToken: AccessTokenSource) {
     this.id = id;
     this.apiKey = apiKey;
     this.accessToken = accessToken;
-    this.manager = manager;
   }
 
   /** Sockets whose last status is 'connected'. */
@@ -40,5 +46,10 @@ export class KeySlot {
   clearDownTimer(): void {
     if (this.downTimer !== undefined) clearTimeout(this.downTimer);
     this.downTimer = undefined;
+  }
+
+  /** Tag of one of this key's connections in the broadcaster (drops are counted under it). */
+  tag(connectionIndex: number): string {
+    return `${this.id}#${connectionIndex}`;
   }
 }

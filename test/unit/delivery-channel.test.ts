@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BoundedChannel } from '../../src/stream/bounded-channel.js';
-import { Broadcaster } from '../../src/stream/broadcaster.js';
+import { BoundedChannel } from '../../src/delivery/bounded-channel.js';
+import { Broadcaster } from '../../src/delivery/broadcaster.js';
 
 describe('channel', () => {
   it('channel - delivers in order through tryReceive and receive', async () => {

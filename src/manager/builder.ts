@@ -1,26 +1,36 @@
 /**
- * The fluent builder of `MultiApiKiteTickerManager`, named after the guide's (camelCase of the Rust
- * names). Setters only record; `build()` validates everything at once and throws a typed error.
+ * The fluent options of `MultiApiKiteTickerManager`, named after the guide's builder (camelCase of the
+ * Rust names). Setters only record; `resolve()` validates everything at once and throws a typed error.
+ * This file knows nothing of the manager: `build()` is added by `MultiApiKiteTickerManagerBuilder` in
+ * manager.ts, so the two files import one way only (no cycle).
  */
+
 import { TIMEOUT, WINDOW } from '../config/limits.js';
 import { count, duration } from '../config/validate.js';
 import type { AccessTokenSource } from '../connection/token-provider.js';
+import {
+  DEFAULT_ORDER_DEDUPE_ENTRIES,
+  DEFAULT_ORDER_DEDUPE_WINDOW_MS,
+  MAX_ORDER_DEDUPE_ENTRIES,
+} from '../delivery/order-dedupe.js';
 import { DuplicateApiKeyError, InvalidArgumentError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { MANAGER_DEFAULTS, resolveManagerConfig } from '../manager/config.js';
 import type { KiteTickerManagerConfig } from '../manager/types.js';
+import { ConnectionPool } from '../pool/pool.js';
+import type { Placement, PoolFactory } from '../pool/types.js';
 import { isMode, KITE_LIMITS, type Mode } from '../protocol/constants.js';
-import { DEFAULT_ORDER_DEDUPE_WINDOW_MS } from '../stream/order-dedupe.js';
-import { defaultManagerFactory } from './default-factory.js';
-import { MultiApiKiteTickerManager } from './manager.js';
 import {
   type ApiKeyCredentials,
   DistributionStrategy,
   type MultiApiKiteTickerManagerConfig,
-  type TickerManagerFactory,
 } from './types.js';
 
-export class MultiApiKiteTickerManagerBuilder {
+/** The production pool of one key. */
+export const defaultPoolFactory: PoolFactory = (apiKey, accessToken, config, owner) =>
+  new ConnectionPool(apiKey, accessToken, config, owner);
+
+export class ManagerOptionsBuilder {
   readonly #keys: ApiKeyCredentials[] = [];
   #maxConnectionsPerApi: number | undefined;
   #maxSymbolsPerConnection: number | undefined;
@@ -32,10 +42,14 @@ export class MultiApiKiteTickerManagerBuilder {
   #enableFailover = true;
   #failoverAfterMs = 30_000;
   #orderDedupeWindowMs = DEFAULT_ORDER_DEDUPE_WINDOW_MS;
+  #orderDedupeSize = DEFAULT_ORDER_DEDUPE_ENTRIES;
+  #placement: Placement | undefined;
+  #latestQuotes = false;
+  #rawFrames = false;
   #baseConfig: Partial<KiteTickerManagerConfig> = {};
   #url: string | undefined;
   #logger: Logger | undefined;
-  #managerFactory: TickerManagerFactory = defaultManagerFactory;
+  #poolFactory: PoolFactory = defaultPoolFactory;
 
   /** Adds a key. `id` is your name for it (unique); keys keep the order in which they are added. */
   addApiKey(id: string, apiKey: string, accessToken: AccessTokenSource): this {
@@ -61,7 +75,10 @@ export class MultiApiKiteTickerManagerBuilder {
     return this;
   }
 
-  /** Default DistributionStrategy.RoundRobin. */
+  /**
+   * Default DistributionStrategy.RoundRobin, which is least-loaded (see DistributionStrategy; the
+   * same value is also named `LeastLoaded`).
+   */
   distributionStrategy(strategy: DistributionStrategy): this {
     this.#distributionStrategy = strategy;
     return this;
@@ -99,11 +116,39 @@ export class MultiApiKiteTickerManagerBuilder {
 
   /**
    * Window in which a repeated order update (same order and state, from another socket or key) is a
-   * duplicate, in ms; 0 delivers every copy. Default 60 000. Each key's pool also drops the copies of
-   * its own sockets, with its default window.
+   * duplicate, in ms; 0 delivers every copy. Default 60 000. One de-duplicator serves every socket of
+   * every key.
    */
   orderDedupeWindow(ms: number): this {
     this.#orderDedupeWindowMs = ms;
+    return this;
+  }
+
+  /** Most order updates remembered for de-duplication, 1 to 1 000 000. Default 10 000. */
+  orderDedupeSize(n: number): this {
+    this.#orderDedupeSize = n;
+    return this;
+  }
+
+  /**
+   * How each key's tokens are spread over its sockets: 'fill' (default: first fit, fewest sockets) or
+   * 'spread' (evenly over `maxConnectionsPerApi` sockets, so a dropped socket takes fewer with it).
+   * Default baseConfig.placement, else 'fill'.
+   */
+  placement(placement: Placement): this {
+    this.#placement = placement;
+    return this;
+  }
+
+  /** Keep `manager.latestQuotes` current (one table for every key). Default false. */
+  latestQuotes(enabled: boolean): this {
+    this.#latestQuotes = enabled;
+    return this;
+  }
+
+  /** Emit every binary frame as received on 'frame' `(frame, apiKeyId, connectionIndex)`. Default false. */
+  rawFrames(enabled: boolean): this {
+    this.#rawFrames = enabled;
     return this;
   }
 
@@ -125,21 +170,22 @@ export class MultiApiKiteTickerManagerBuilder {
     return this;
   }
 
-  /** Advanced/testing: makes each key's pool. Default builds a `KiteTickerManager`. */
-  managerFactory(factory: TickerManagerFactory): this {
-    this.#managerFactory = factory;
+  /** Advanced/testing: makes each key's pool (a `KeyPool`). Default a `ConnectionPool`. */
+  poolFactory(factory: PoolFactory): this {
+    this.#poolFactory = factory;
     return this;
   }
 
-  /**
-   * Validates and builds. Throws InvalidArgumentError, or DuplicateApiKeyError (ERR_DUPLICATE_API_KEY)
-   * for an id added twice or one apiKey under two ids.
-   */
-  build(): MultiApiKiteTickerManager {
-    return new MultiApiKiteTickerManager(this.resolve());
+  /** The former name of `poolFactory` (kept as an alias). */
+  managerFactory(factory: PoolFactory): this {
+    return this.poolFactory(factory);
   }
 
-  /** The validated config `build()` uses (exposed for tests and tools). */
+  /**
+   * The validated config `build()` uses (exposed for tests and tools). Throws InvalidArgumentError, or
+   * ERR_DUPLICATE_API_KEY (a KiteTickerError for an id added twice, a DuplicateApiKeyError for one
+   * apiKey under two ids).
+   */
   resolve(): MultiApiKiteTickerManagerConfig {
     if (this.#keys.length === 0) {
       throw new InvalidArgumentError('no API keys: call addApiKey(id, apiKey, accessToken) at least once');
@@ -184,6 +230,9 @@ export class MultiApiKiteTickerManagerBuilder {
     duration(healthCheckIntervalMs, 'healthCheckInterval', TIMEOUT);
     duration(this.#failoverAfterMs, 'failoverAfter', TIMEOUT);
     duration(this.#orderDedupeWindowMs, 'orderDedupeWindow', WINDOW);
+    count(this.#orderDedupeSize, 'orderDedupeSize', { min: 1, max: MAX_ORDER_DEDUPE_ENTRIES });
+    requireBoolean(this.#latestQuotes, 'latestQuotes');
+    requireBoolean(this.#rawFrames, 'rawFrames');
     if (!isMode(defaultMode)) {
       throw new InvalidArgumentError(
         `defaultMode must be 'ltp', 'quote' or 'full', got ${String(defaultMode)}`,
@@ -192,12 +241,12 @@ export class MultiApiKiteTickerManagerBuilder {
     const strategy: unknown = this.#distributionStrategy;
     if (strategy !== DistributionStrategy.RoundRobin && strategy !== DistributionStrategy.Manual) {
       throw new InvalidArgumentError(
-        `distributionStrategy must be DistributionStrategy.RoundRobin or .Manual, got ${String(strategy)}`,
+        `distributionStrategy must be DistributionStrategy.RoundRobin (LeastLoaded) or .Manual, got ${String(strategy)}`,
       );
     }
     if (this.#url !== undefined) requireText(this.#url, 'url');
-    if (typeof this.#managerFactory !== 'function') {
-      throw new InvalidArgumentError('managerFactory must be a function');
+    if (typeof this.#poolFactory !== 'function') {
+      throw new InvalidArgumentError('poolFactory must be a function');
     }
     const baseConfig: Partial<KiteTickerManagerConfig> = {
       ...base,
@@ -209,8 +258,9 @@ export class MultiApiKiteTickerManagerBuilder {
     };
     if (this.#url !== undefined) baseConfig.url = this.#url;
     if (this.#logger !== undefined) baseConfig.logger = this.#logger;
-    // Every pool gets this config: check it now (reconnect delays, channel capacity...), whatever
-    // managerFactory makes of it.
+    if (this.#placement !== undefined) baseConfig.placement = this.#placement;
+    // Every pool gets this config: check it now (reconnect delays, channel capacity, placement...),
+    // whatever poolFactory makes of it.
     resolveManagerConfig(baseConfig);
     return {
       apiKeys: this.#keys.map((k) => ({ ...k })),
@@ -224,10 +274,18 @@ export class MultiApiKiteTickerManagerBuilder {
       enableFailover: this.#enableFailover,
       failoverAfterMs: this.#failoverAfterMs,
       orderDedupeWindowMs: this.#orderDedupeWindowMs,
+      orderDedupeSize: this.#orderDedupeSize,
+      latestQuotes: this.#latestQuotes,
+      rawFrames: this.#rawFrames,
       baseConfig,
-      managerFactory: this.#managerFactory,
+      managerFactory: this.#poolFactory,
     };
   }
+}
+
+function requireBoolean(value: unknown, name: string): void {
+  if (typeof value !== 'boolean')
+    throw new InvalidArgumentError(`${name} must be a boolean, got ${String(value)}`);
 }
 
 function requireText(value: unknown, name: string): void {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { LatestQuoteTable } from '../../src/delivery/latest-quotes.js';
 import { decodeFrame, encodeTicks } from '../../src/protocol/index.js';
 import type { FullTick, Tick } from '../../src/protocol/types.js';
-import { LatestQuoteTable } from '../../src/stream/latest-quotes.js';
 import { contractTicks } from './contract-ticks.js';
 
 function ltp(token: number, price: number): Tick {
