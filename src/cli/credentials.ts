@@ -30,6 +30,14 @@ export interface LoadedCredentials {
 /** Highest N scanned for `KITE_API_KEY_N`; gaps are allowed (1, 2, 4). */
 const MAX_NUMBERED_KEYS = 99;
 
+/**
+ * Bounds of a keys file. Each key opens up to 3 sockets and a pool, so thousands of entries exhaust
+ * file descriptors and heap long before they are useful; 100 keys (300 sockets, 900,000 instruments)
+ * is past any real account. 1 MiB holds 100 entries many times over and is read at once.
+ */
+export const MAX_KEYS_FILE_BYTES = 1024 * 1024;
+export const MAX_KEYS_FILE_ENTRIES = 100;
+
 /** Reads credentials from a keys file (when given) or the environment. */
 export function loadCredentials(env: NodeJS.ProcessEnv, keysFile?: string): LoadedCredentials {
   if (keysFile !== undefined) {
@@ -67,6 +75,9 @@ export function loadCredentials(env: NodeJS.ProcessEnv, keysFile?: string): Load
 
 /** Parses `[{ "id": "...", "apiKey": "...", "accessToken": "..." }, ...]` (snake_case accepted too). */
 export function parseKeysFile(text: string, fileName: string): ApiKeyCredential[] {
+  if (Buffer.byteLength(text, 'utf8') > MAX_KEYS_FILE_BYTES) throw tooLarge(fileName);
+  // Editors on Windows save UTF-8 with a byte order mark, which JSON.parse refuses.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -80,27 +91,52 @@ export function parseKeysFile(text: string, fileName: string): ApiKeyCredential[
   if (!Array.isArray(data) || data.length === 0) {
     throw new UsageError(`${fileName}: expected a non-empty JSON array of {id, apiKey, accessToken}`);
   }
+  if (data.length > MAX_KEYS_FILE_ENTRIES) {
+    throw new UsageError(
+      `${fileName}: ${data.length} entries; at most ${MAX_KEYS_FILE_ENTRIES} API keys are accepted`,
+    );
+  }
   const keys = data.map((entry: unknown, i): ApiKeyCredential => {
     if (typeof entry !== 'object' || entry === null) {
       throw new UsageError(`${fileName}: entry ${i} is not an object`);
     }
     const e = entry as Record<string, unknown>;
-    const apiKey = stringField(e.apiKey ?? e.api_key);
-    const accessToken = stringField(e.accessToken ?? e.access_token);
-    if (apiKey === undefined) throw new UsageError(`${fileName}: entry ${i} has no apiKey`);
-    if (accessToken === undefined) throw new UsageError(`${fileName}: entry ${i} has no accessToken`);
     const id = stringField(e.id) ?? `key${i + 1}`;
+    // Named by index and id; the values are never quoted (a token, or a key pasted in its place).
+    const where = `${fileName}: entry ${i} (${JSON.stringify(id)})`;
+    const apiKey = credentialField(e.apiKey ?? e.api_key, 'apiKey', where);
+    const accessToken = credentialField(e.accessToken ?? e.access_token, 'accessToken', where);
     return { id, apiKey, accessToken };
   });
   assertUniqueIds(keys, fileName);
   return keys;
 }
 
+function tooLarge(fileName: string): UsageError {
+  return new UsageError(
+    `${fileName}: larger than ${MAX_KEYS_FILE_BYTES / 1024 / 1024} MiB; a keys file holds at most ${MAX_KEYS_FILE_ENTRIES} API keys`,
+  );
+}
+
+/** A required apiKey/accessToken: a non-empty string with no whitespace inside (Kite's never have any). */
+function credentialField(value: unknown, name: string, where: string): string {
+  if (value === undefined || value === null) throw new UsageError(`${where} has no ${name}`);
+  if (typeof value !== 'string') throw new UsageError(`${where}: ${name} is not a string`);
+  const v = nonEmpty(value);
+  if (v === undefined) throw new UsageError(`${where}: ${name} is empty`);
+  if (/\s/.test(v)) throw new UsageError(`${where}: ${name} contains whitespace`);
+  return v;
+}
+
 function readKeysFile(path: string): ApiKeyCredential[] {
   let text: string;
   try {
+    // Checked before reading so a huge file is never loaded whole.
+    const info = statSync(path);
+    if (info.isFile() && info.size > MAX_KEYS_FILE_BYTES) throw tooLarge(path);
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError(
       `--keys-file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
     );

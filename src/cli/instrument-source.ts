@@ -9,6 +9,7 @@ import { InstrumentStore } from '../instruments/store.js';
 import type { Instrument } from '../instruments/types.js';
 import { generateUniverse } from '../simulator/universe.js';
 import type { ApiKeyCredential } from './credentials.js';
+import { downloadNotice } from './download-progress.js';
 import { UsageError } from './exit-codes.js';
 import { loadInstrumentsFile } from './instruments-file.js';
 
@@ -21,6 +22,8 @@ export interface InstrumentSourceOptions {
   credentials?: ApiKeyCredential | undefined;
   /** When neither a file nor a cached copy is available: the simulator's universe for this seed. */
   simulatorFallback?: { seed: number; size?: number };
+  /** Aborts a download in progress (a stop by SIGTERM/SIGINT). */
+  signal?: AbortSignal;
 }
 
 export interface InstrumentSource {
@@ -53,7 +56,11 @@ export async function loadInstrumentSource(
     return { store: new InstrumentStore(list), origin: options.instrumentsFile };
   }
   const canDownload = options.credentials !== undefined || options.apiUrl !== undefined;
+  const notice = downloadNotice(say);
   const cache = new InstrumentCache({
+    onDownloadStart: notice.onDownloadStart,
+    onProgress: notice.onProgress,
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
     ...(options.cacheDir !== undefined ? { dir: options.cacheDir } : {}),
     ...(options.apiUrl !== undefined ? { baseUrl: options.apiUrl } : {}),
     ...(options.credentials
@@ -74,12 +81,15 @@ export async function loadInstrumentSource(
     }
     return { store: got.store, origin: s.file };
   } catch (error) {
+    if (options.signal?.aborted) throw error;
     if (canDownload || options.simulatorFallback === undefined) {
       throw new UsageError(
         `no instruments list to resolve symbols: ${(error as Error).message}. Give --instruments FILE, or run \`kiteticker instruments\` with credentials`,
         { cause: error },
       );
     }
+  } finally {
+    notice.stop();
   }
   const { seed, size } = options.simulatorFallback;
   say(`no cached instruments list (${cache.file()}); using the built-in simulator's list`);

@@ -3,6 +3,7 @@
  * Entry point of the `kiteticker` command. Only this file touches the process: signals and the exit
  * code. A first Ctrl-C stops gracefully (summary included); a second one exits at once.
  */
+import { backstopExit } from './backstop.js';
 import { runCli } from './program.js';
 
 // A reader that goes away (`kiteticker --help | head`) must not end in a stack trace. Commands that
@@ -41,7 +42,8 @@ const code = await runCli(process.argv.slice(2), {
         process.stderr.write(
           `kiteticker: still stopping ${STOP_DEADLINE_MS / 1000} s after ${signal}; exiting\n`,
         );
-        process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+        // Not plain process.exit: a thread-pool write stuck on a full pipe would hold it (backstop.ts).
+        backstopExit(typeof process.exitCode === 'number' ? process.exitCode : 0);
       }, STOP_DEADLINE_MS).unref();
       handler(signal);
     };

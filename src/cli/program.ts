@@ -2,7 +2,7 @@
  * The `kiteticker` command line: commander setup, and the mapping of every outcome to an exit code
  * (0 ok, 1 runtime failure, 2 usage error). `runCli` never exits the process; main.ts does.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { redact } from '../errors.js';
@@ -43,17 +43,49 @@ function docsLine(): string {
   }
 }
 
-const ENV_HELP = `
+const CREDENTIALS_HELP = `
 Credentials (first match wins; none = the built-in simulator):
   --keys-file FILE                          [{"id","apiKey","accessToken"}, ...]
   KITE_API_KEY_1, KITE_ACCESS_TOKEN_1, ...  several keys (optional KITE_API_KEY_ID_N names them)
   KITE_API_KEY, KITE_ACCESS_TOKEN           one key
+`;
 
+const RECORD_HELP = `${CREDENTIALS_HELP}
+--out must be a regular file or a new path (not a pipe, FIFO or device); to pipe ticks, use
+\`kiteticker stream --format ndjson\`.
+
+Examples:
+  kiteticker record -o day.ktrec -d 60                        # simulator, 500 instruments, one minute
+  kiteticker record -o nifty.ktrec NSE:INFY NSE:TCS -m full   # named instruments (credentials set)
+  kiteticker record -o day.ktrec --force --format view        # overwrite, and watch the live view
+  kiteticker replay day.ktrec --format ndjson                 # play it back`;
+
+const ENV_HELP = `${CREDENTIALS_HELP}
 Examples:
   kiteticker stream                                  # simulator, 500 instruments, live view
   kiteticker stream -n 27000 --format ndjson -d 10   # 27,000 instruments over 3 simulated keys
   kiteticker stream -i instruments.csv NSE:INFY NFO:NIFTY24DEC24000CE -m full
   kiteticker stream --metrics-port 9464              # Prometheus at http://127.0.0.1:9464/metrics`;
+
+/**
+ * `record --out` must be a regular file or a new path. The recording is written with fs calls on
+ * libuv's thread pool: onto a pipe, FIFO or device whose reader stops reading, such a write blocks
+ * for good, and not even process.exit gets past it (it waits for the pool), so SIGTERM could not end
+ * the command. A reader that wants frames on a pipe uses `stream --format ndjson`.
+ */
+function assertRegularOut(path: string): void {
+  let info: ReturnType<typeof statSync>;
+  try {
+    info = statSync(path);
+  } catch {
+    return; // a new path (or one the open will explain)
+  }
+  if (!info.isFile()) {
+    throw new UsageError(
+      `--out: ${path} is not a regular file (a pipe, FIFO, device or directory); record writes a file. To send ticks down a pipe, use: kiteticker stream --format ndjson`,
+    );
+  }
+}
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -161,9 +193,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         ),
       ),
   )
-    .addHelpText('after', ENV_HELP)
+    .addHelpText('after', RECORD_HELP)
     .action(async (args: string[], opts: RawStreamOptions & { out: string; force?: boolean }) => {
       // Checked before anything starts; the exclusive open in the writer closes the race.
+      assertRegularOut(opts.out);
       if (opts.force !== true && existsSync(opts.out)) {
         throw new UsageError(`--out: ${opts.out} already exists; add --force to overwrite it`);
       }

@@ -11,9 +11,13 @@ export interface CliConnectionStats {
   status: string;
   connected: boolean;
   symbols: number;
+  /** Binary market-data frames (heartbeats excluded). */
   frames: number;
   ticks: number;
+  /** Every byte received: binary frames, heartbeats and text frames. */
   bytes: number;
+  /** Text frames (order updates, messages): in `bytes` but not in `frames`, so counted apart. */
+  textMessages?: number;
   reconnects: number;
   protocolErrors: number;
   /** Milliseconds since the last frame (heartbeats included); null before the first. */
@@ -42,6 +46,7 @@ export interface Totals {
   connected: number;
   symbols: number;
   frames: number;
+  textMessages: number;
   ticks: number;
   bytes: number;
   reconnects: number;
@@ -56,6 +61,7 @@ export function totalsOf(snapshot: CliStatsSnapshot): Totals {
     connected: 0,
     symbols: 0,
     frames: 0,
+    textMessages: 0,
     ticks: 0,
     bytes: 0,
     reconnects: 0,
@@ -69,6 +75,7 @@ export function totalsOf(snapshot: CliStatsSnapshot): Totals {
       if (c.connected) t.connected++;
       t.symbols += c.symbols;
       t.frames += c.frames;
+      t.textMessages += c.textMessages ?? 0;
       t.ticks += c.ticks;
       t.bytes += c.bytes;
       t.reconnects += c.reconnects;
@@ -135,7 +142,12 @@ function rateKey(apiKeyId: string, index: number): string {
 }
 
 /** The fields the adapter reads from a per-connection stats entry. */
-type ConnectionStatsLike = Pick<ConnectionStatsSnapshot, keyof CliConnectionStats>;
+type ConnectionStatsLike = Pick<
+  ConnectionStatsSnapshot,
+  Exclude<keyof CliConnectionStats, 'textMessages'>
+> & {
+  textMessages?: number;
+};
 
 /** The fields the adapter reads from the multi-key manager's `getStats()` (MultiApiStats). */
 export interface MultiStatsLike {
@@ -162,6 +174,7 @@ export function fromMultiStats(stats: MultiStatsLike, at: number): CliStatsSnaps
         connected: c.connected,
         symbols: c.symbols,
         frames: c.frames,
+        textMessages: c.textMessages ?? 0,
         ticks: c.ticks,
         bytes: c.bytes,
         reconnects: c.reconnects,

@@ -169,6 +169,8 @@ export interface PlanInput {
   /** For the cache directory ($XDG_CACHE_HOME). */
   env: NodeJS.ProcessEnv;
   say: (line: string) => void;
+  /** Aborts a download of the instruments list (a stop requested meanwhile). */
+  signal?: AbortSignal;
 }
 
 export async function planStreamInstruments(input: PlanInput): Promise<StreamInstrumentPlan> {
@@ -188,6 +190,7 @@ export async function planStreamInstruments(input: PlanInput): Promise<StreamIns
         credentials: input.credentials,
         cacheDir: defaultCacheDir(input.env),
         ...(input.chain.apiUrl !== undefined ? { apiUrl: input.chain.apiUrl } : {}),
+        ...(input.signal !== undefined ? { signal: input.signal } : {}),
       },
       (line) => input.say(`kiteticker: ${line}`),
     );

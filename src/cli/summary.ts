@@ -30,13 +30,17 @@ export function renderSummary(
   extras: SummaryExtras = {},
 ): string {
   const t = totalsOf(snapshot);
-  const seconds = Math.max(elapsedMs, 1) / 1000;
+  // A recording's clock can be anything (a NaN or infinite receive time): no rate is better than NaN/s.
+  const known = Number.isFinite(elapsedMs) && elapsedMs >= 0;
+  const seconds = Math.max(known ? elapsedMs : 0, 1) / 1000;
   const rate = t.ticks / seconds;
+  const rateText = !known ? 'rate unknown' : `${rate >= 100 ? formatInt(rate) : rate.toFixed(1)}/s`;
   const lines = [
     `${extras.title ?? 'kiteticker summary'}${extras.reason ? ` (stopped: ${extras.reason})` : ''}`,
-    `  duration     ${formatAge(elapsedMs)}${extras.clock === 'recorded' ? ' of recorded time' : ''}`,
-    `  ticks        ${formatInt(t.ticks)} (${rate >= 100 ? formatInt(rate) : rate.toFixed(1)}/s)`,
-    `  frames       ${formatInt(t.frames)} (${formatBytes(t.bytes)})`,
+    `  duration     ${known ? formatAge(elapsedMs) : 'unknown'}${extras.clock === 'recorded' ? ' of recorded time' : ''}`,
+    `  ticks        ${formatInt(t.ticks)} (${rateText})`,
+    // Bytes count every frame received; text frames are named so the two numbers agree.
+    `  frames       ${formatInt(t.frames)}${t.textMessages > 0 ? ` binary, ${formatInt(t.textMessages)} text` : ''} (${formatBytes(t.bytes)})`,
     `  instruments  ${formatInt(t.symbols)} on ${t.apiKeys} key${t.apiKeys === 1 ? '' : 's'}, ${t.connections} connection${t.connections === 1 ? '' : 's'}`,
     `  reconnects   ${t.reconnects}`,
     `  drops        ${t.drops} (channels), ${extras.outputDrops ?? 0} (output)`,

@@ -9,14 +9,15 @@
  * a refused token (403) stops the retries instead of hammering the server, a silent socket is detected,
  * and giving up emits 'noreconnect' without calling process.exit(1).
  */
+import type { InspectOptionsStylized, inspect as nodeInspect } from 'node:util';
 import { MAX_TIMER_SECONDS } from '../config/validate.js';
 import { groupByMode } from '../connection/subscriptions.js';
 import { KiteTicker as CoreTicker } from '../connection/ticker.js';
 import type { KiteTickerOptions, ReconnectPolicy, StatusEvent, TickerStats } from '../connection/types.js';
-import { InvalidArgumentError, type KiteTickerError } from '../errors.js';
+import type { KiteTickerError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { isMode } from '../protocol/constants.js';
-import { decodeFrame, validateTokens } from '../protocol/index.js';
+import { isMode, MAX_TOKEN } from '../protocol/constants.js';
+import { decodeFrame } from '../protocol/index.js';
 import type { OrderUpdate, Tick } from '../protocol/types.js';
 
 /** The official client's constructor parameters. */
@@ -100,6 +101,20 @@ export class KiteTicker {
     this.#accessToken = value;
   }
 
+  /**
+   * `util.inspect(ticker, { showHidden: true, getters: true })` would call the accessor above and
+   * print the token: inspection gets this redacted view instead (the token is never read here).
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](
+    depth: number,
+    options: InspectOptionsStylized,
+    inspect: typeof nodeInspect,
+  ): string {
+    const view = { root: this.root, api_key: this.api_key, access_token: '***', status: this.#core.status };
+    if (depth < 0) return '[KiteTicker]';
+    return `KiteTicker ${inspect(view, { ...options, depth: options.depth === null ? null : depth })}`;
+  }
+
   readonly #options: CompatOptions;
   readonly #triggers = new Map<CompatEventName, Callback[]>();
   #reconnect: { enabled: boolean; maxRetry: number; maxDelayS: number } = {
@@ -158,7 +173,7 @@ export class KiteTicker {
    * strings are accepted and sent as numbers (Kite ignores string tokens). Returns `tokens`.
    */
   subscribe<T extends readonly (number | string)[]>(tokens: T): T {
-    const valid = toTokens(tokens);
+    const valid = this.#validTokens(tokens, 'subscribe');
     const current = this.#core.subscriptions();
     const fresh = valid.filter((t) => !current.has(t));
     if (fresh.length > 0) this.#core.subscribe(fresh, 'quote');
@@ -166,7 +181,7 @@ export class KiteTicker {
   }
 
   unsubscribe<T extends readonly (number | string)[]>(tokens: T): T {
-    this.#core.unsubscribe(toTokens(tokens));
+    this.#core.unsubscribe(this.#validTokens(tokens, 'unsubscribe'));
     return tokens;
   }
 
@@ -176,11 +191,15 @@ export class KiteTicker {
    */
   setMode<T extends readonly (number | string)[]>(mode: 'ltp' | 'quote' | 'full', tokens: T): T {
     if (!isMode(mode)) {
-      throw new InvalidArgumentError(
-        `unknown mode ${JSON.stringify(mode)}: expected "ltp", "quote" or "full"`,
+      // The official client sends any mode and Kite ignores what it does not know; throwing here
+      // would crash a handler written against it (the same for bad tokens, below).
+      this.#options.logger?.warn(
+        { event: 'invalid_mode', mode: String(mode) },
+        `setMode: unknown mode ${JSON.stringify(String(mode))} ignored: expected "ltp", "quote" or "full"`,
       );
+      return tokens;
     }
-    const valid = toTokens(tokens);
+    const valid = this.#validTokens(tokens, 'setMode');
     const current = this.#core.subscriptions();
     const fresh = valid.filter((t) => !current.has(t));
     if (fresh.length > 0) this.#core.subscribe(fresh, mode);
@@ -212,6 +231,21 @@ export class KiteTicker {
   }
 
   // ---- wiring
+
+  /**
+   * The whole-number tokens of `tokens`. The official client never throws here (it sends the list and
+   * Kite drops what it cannot use), so anything else is left out and reported to the logger.
+   */
+  #validTokens(tokens: readonly (number | string)[], method: string): number[] {
+    const { valid, invalid } = toTokens(tokens);
+    if (invalid > 0) {
+      this.#options.logger?.warn(
+        { event: 'invalid_tokens', method, invalid },
+        `${method}: ${invalid} invalid instrument token(s) ignored (expected whole numbers 0..4294967295)`,
+      );
+    }
+    return valid;
+  }
 
   #setReconnect(enable: boolean, maxRetry?: number, maxDelay?: number): void {
     const retry = maxRetry || DEFAULT_MAX_RETRY;
@@ -353,10 +387,21 @@ function isCompatEvent(event: string): event is CompatEventName {
 }
 
 /** Numbers as they are; digit-only strings as numbers (the official typings allow strings). */
-function toTokens(tokens: readonly (number | string)[]): number[] {
-  if (!Array.isArray(tokens)) return validateTokens(tokens);
-  const out = tokens.map((t) => (typeof t === 'string' && /^\d+$/.test(t) ? Number(t) : t));
-  return validateTokens(out);
+function isToken(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_TOKEN;
+}
+
+/** Numeric strings become numbers; anything else that is not a token is counted, not kept. */
+function toTokens(tokens: readonly (number | string)[]): { valid: number[]; invalid: number } {
+  if (!Array.isArray(tokens)) return { valid: [], invalid: tokens == null ? 0 : 1 };
+  const valid: number[] = [];
+  let invalid = 0;
+  for (const t of tokens) {
+    const n = typeof t === 'string' && /^\d+$/.test(t) ? Number(t) : t;
+    if (isToken(n)) valid.push(n);
+    else invalid++;
+  }
+  return { valid, invalid };
 }
 
 function toArrayBuffer(data: Uint8Array): ArrayBuffer {

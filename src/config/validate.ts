@@ -75,7 +75,7 @@ export function finiteNumber(value: unknown, name: string, rule: NumberRule): nu
   return checkNumber(value, name, rule, describe(value));
 }
 
-/** `duration` for text (a CLI flag, an environment variable): strict number syntax, same rule. */
+/** `duration` for text (a CLI flag, an environment variable): plain decimal syntax, same rule. */
 export function durationFromText(text: string, name: string, rule: DurationRule): number {
   return checkDuration(numberFromText(text), name, rule, describeText(text));
 }
@@ -158,9 +158,13 @@ function fail(name: string, what: string, range: string, got: string, hint?: str
 }
 
 /** Number() of trimmed text; empty text is NaN (Number('') would be 0). */
+/**
+ * Plain decimals only ("5", "0.5", ".5", "-1.25"): Number() would also take "0x10", "1e3", "0b1" and
+ * "Infinity", which a flag taking whole numbers rejects; one syntax for every numeric flag.
+ */
 function numberFromText(text: string): number {
   const trimmed = typeof text === 'string' ? text.trim() : '';
-  return trimmed === '' ? Number.NaN : Number(trimmed);
+  return /^[+-]?(?:\d+\.?\d*|\.\d+)$/.test(trimmed) ? Number(trimmed) : Number.NaN;
 }
 
 function describeText(text: unknown): string {

@@ -37,6 +37,8 @@ export interface InstrumentCacheOptions
   publishAt?: string;
   /** Clock, for tests. */
   now?: () => number;
+  /** Called as a download starts (URL without credentials or query), so a caller can say so at once. */
+  onDownloadStart?: (url: string) => void;
 }
 
 export type RefreshPolicy = 'auto' | 'always' | 'never';
@@ -171,6 +173,7 @@ export class InstrumentCache {
   ): Promise<{ outcome: 'downloaded'; rows: Instrument[] } | { outcome: 'not-modified' }> {
     const o = this.#options;
     const url = safeUrl(instrumentsUrl(o.baseUrl, exchange));
+    o.onDownloadStart?.(url);
     const result = await downloadInstruments({
       ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}),
       ...(exchange !== undefined ? { exchange } : {}),

@@ -38,6 +38,9 @@ export type DownloadResult =
   | { status: 'not-modified' }
   | { status: 'ok'; text: string; etag?: string; lastModified?: string; bytes: number };
 
+/** How long a download may take in all before it is given up (the whole list is about 10 MB). */
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 60_000;
+
 /** The URL of the dump for `exchange` under `baseUrl`. @throws InvalidArgumentError for a bad URL. */
 export function instrumentsUrl(baseUrl: string = DEFAULT_KITE_API_URL, exchange?: string): URL {
   let url: URL;
@@ -69,7 +72,7 @@ export function safeUrl(url: string | URL): string {
 export async function downloadInstruments(options: DownloadOptions = {}): Promise<DownloadResult> {
   const url = instrumentsUrl(options.baseUrl, options.exchange);
   const shown = safeUrl(url);
-  const timeoutMs = options.timeoutMs ?? 60_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
   if (!(timeoutMs > 0 && timeoutMs <= 2 ** 31 - 1)) {
     throw new InvalidArgumentError(`timeoutMs must be in 1..${2 ** 31 - 1}, got ${timeoutMs}`);
   }

@@ -9,6 +9,7 @@ export const SOCKET_COUNTERS = [
   'ticks',
   'bytes',
   'heartbeats',
+  'textMessages',
   'protocolErrors',
   'reconnects',
 ] as const;

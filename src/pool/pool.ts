@@ -35,7 +35,7 @@ import type {
 /** Counters of connections a slot has retired (after a reopen), so totals never go down. */
 type CarriedStats = Pick<
   ConnectionStatsSnapshot,
-  'frames' | 'ticks' | 'bytes' | 'heartbeats' | 'protocolErrors' | 'reconnects'
+  'frames' | 'ticks' | 'bytes' | 'heartbeats' | 'textMessages' | 'protocolErrors' | 'reconnects'
 >;
 
 interface Slot {
@@ -96,7 +96,15 @@ export class ConnectionPool implements KeyPool {
       desired: new Map<number, Mode>(),
       conn: undefined,
       detach: undefined,
-      carried: { frames: 0, ticks: 0, bytes: 0, heartbeats: 0, protocolErrors: 0, reconnects: 0 },
+      carried: {
+        frames: 0,
+        ticks: 0,
+        bytes: 0,
+        heartbeats: 0,
+        textMessages: 0,
+        protocolErrors: 0,
+        reconnects: 0,
+      },
     }));
   }
 
@@ -245,6 +253,7 @@ export class ConnectionPool implements KeyPool {
         ticks: c.ticks + (live?.ticks ?? 0),
         bytes: c.bytes + (live?.bytes ?? 0),
         heartbeats: c.heartbeats + (live?.heartbeats ?? 0),
+        textMessages: c.textMessages + (live?.textMessages ?? 0),
         protocolErrors: c.protocolErrors + (live?.protocolErrors ?? 0),
         reconnects: c.reconnects + (live?.reconnects ?? 0),
         lastFrameAgeMs: live?.lastFrameAgeMs ?? null,

@@ -73,6 +73,8 @@ export interface ConnectionStatsSnapshot {
   ticks: number;
   bytes: number;
   heartbeats: number;
+  /** Text frames received (order updates, messages); counted in `bytes` too. */
+  textMessages: number;
   protocolErrors: number;
   reconnects: number;
   lastFrameAgeMs: number | null;

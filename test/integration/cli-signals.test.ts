@@ -2,14 +2,15 @@
  * SIGTERM/SIGINT end the CLI within 2 s whatever its stdout reader does: here the reader never reads
  * (`kiteticker stream | <stuck process>`), so the pipe fills and every write stays queued.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readRecording } from '../../src/cli/recording.js';
-import { ROOT } from './cli-helpers.js';
+import { ROOT, runCli } from './cli-helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
@@ -159,5 +160,39 @@ describe('cli signals', () => {
     expect(result!.at - sentAt).toBeLessThan(3000);
     expect(result!.code).toBe(0);
     expect(run.stderr()).toMatch(/stopped: SIGINT/);
+  }, 40_000);
+
+  it('record - --out onto a FIFO whose reader never reads is refused at once (exit 2), never hangs', async () => {
+    const fifo = join(dir, 'never-read.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // Opened for reading (so a writer's open would succeed) but never read: the pipe would fill.
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const started = Date.now();
+      const result = await runCli(
+        ['record', '--out', fifo, '--force', '-n', '5000', '--format', 'none', '-d', '20'],
+        {},
+        15_000,
+      );
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`--out: ${fifo} is not a regular file`);
+      expect(result.stderr).toContain('stream --format ndjson');
+      expect(Date.now() - started).toBeLessThan(10_000);
+      // /dev/stdout of a piped command is a pipe too.
+      const piped = await runCli([
+        'record',
+        '--out',
+        '/dev/stdout',
+        '--force',
+        '--format',
+        'none',
+        '-d',
+        '20',
+      ]);
+      expect(piped.code).toBe(2);
+      expect(piped.stderr).toContain('--out: /dev/stdout is not a regular file');
+    } finally {
+      closeSync(reader);
+    }
   }, 40_000);
 });

@@ -117,7 +117,9 @@ describe('cli credentials', () => {
       { id: 'a', apiKey: 'k', accessToken: 't' },
       { id: 'key2', apiKey: 'k2', accessToken: 't2' },
     ]);
-    expect(() => parseKeysFile('[{"apiKey":"k"}]', 'f.json')).toThrow(/f.json: entry 0 has no accessToken/);
+    expect(() => parseKeysFile('[{"apiKey":"k"}]', 'f.json')).toThrow(
+      /f.json: entry 0 \("key1"\) has no accessToken/,
+    );
     expect(() => parseKeysFile('{}', 'f.json')).toThrow(/non-empty JSON array/);
     expect(() => parseKeysFile('nope', 'f.json')).toThrow(/not valid JSON/);
     expect(() =>

@@ -131,6 +131,15 @@ describe('config validation', () => {
     expect(() => countFromText('1e2', '--n', { min: 1, max: 1000 })).toThrow(InvalidArgumentError);
   });
 
+  it('config - durations and numbers from text are plain decimals (no hex, exponent or binary)', () => {
+    for (const text of ['0x10', '1e3', '0b1', '1_000', '5s', '.']) {
+      expect(() => durationFromText(text, '--duration', CLI_DURATION), text).toThrow(InvalidArgumentError);
+    }
+    expect(messageOf(() => durationFromText('0x10', '--duration', CLI_DURATION))).toMatch(/got "0x10"/);
+    expect(durationFromText('.5', '--duration', CLI_DURATION)).toBe(0.5);
+    expect(durationFromText('10.', '--duration', CLI_DURATION)).toBe(10);
+  });
+
   it('config - timerMs clamps a computed delay into what a timer holds', () => {
     expect(timerMs(3e9)).toBe(MAX_TIMER_MS);
     expect(timerMs(Number.POSITIVE_INFINITY)).toBe(MAX_TIMER_MS);

@@ -47,6 +47,15 @@ describe('secrets in objects', () => {
     expect(Object.keys(t)).toContain('api_key');
   });
 
+  it('secrets - the compat ticker hides access_token even from showHidden + getters inspection', () => {
+    const t = new CompatTicker({ api_key: 'key1', access_token: TOKEN });
+    const text = inspect(t, { showHidden: true, getters: true, depth: 10 });
+    expect(text).not.toContain(TOKEN);
+    expect(text).toContain('key1');
+    expect(inspect({ nested: [t] }, { showHidden: true, getters: true, depth: 10 })).not.toContain(TOKEN);
+    expect(t.access_token).toBe(TOKEN);
+  });
+
   it('secrets - connection, managers and builder never show the token', async () => {
     expectNoSecret('KiteTicker', new KiteTicker({ apiKey: 'k', accessToken: TOKEN }));
     const manager = new KiteTickerManager('k', TOKEN);

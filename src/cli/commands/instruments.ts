@@ -12,7 +12,8 @@ import {
 import { formatInstrumentsCsv } from '../../instruments/format.js';
 import type { Instrument } from '../../instruments/types.js';
 import { loadCredentials, secretsOf } from '../credentials.js';
-import { UsageError } from '../exit-codes.js';
+import { downloadNotice } from '../download-progress.js';
+import { ExitCode, UsageError } from '../exit-codes.js';
 import { loadInstrumentSource } from '../instrument-source.js';
 import type { CliIo } from '../io.js';
 import { parseChoice, parseInteger, splitList } from '../parse.js';
@@ -62,6 +63,17 @@ export async function runInstruments(raw: RawInstrumentsOptions, io: CliIo): Pro
   const secrets = secretsOf(credentials.keys);
   const exchanges = raw.exchange ? splitList(raw.exchange) : [];
   const progress = progressPrinter(io);
+  const say = (line: string): void => {
+    io.stderr.write(`${progress ? '\r\x1b[2K' : ''}kiteticker: ${redact(line, secrets)}\n`);
+  };
+  // On a terminal the rewritten progress line says it; elsewhere a line every few seconds.
+  const notice = downloadNotice(say, progress ? 2 ** 31 - 1 : undefined);
+  const abort = new AbortController();
+  let stoppedBy: string | undefined;
+  const removeSignals = io.onStopSignal((signal) => {
+    stoppedBy = signal;
+    abort.abort();
+  });
   let cache: InstrumentCache;
   try {
     cache = new InstrumentCache({
@@ -69,13 +81,33 @@ export async function runInstruments(raw: RawInstrumentsOptions, io: CliIo): Pro
       ...(raw.apiUrl !== undefined ? { baseUrl: raw.apiUrl } : {}),
       ...(raw.publishAt !== undefined ? { publishAt: raw.publishAt } : {}),
       ...(key ? { apiKey: key.apiKey, accessToken: key.accessToken } : {}),
-      ...(progress ? { onProgress: progress } : {}),
+      signal: abort.signal,
+      onDownloadStart: notice.onDownloadStart,
+      onProgress: (received, total) => {
+        notice.onProgress(received, total);
+        progress?.(received, total);
+      },
     });
   } catch (error) {
+    removeSignals();
     throw new UsageError((error as Error).message, { cause: error });
   }
   const policy: RefreshPolicy = raw.force ? 'always' : 'auto';
-  const result = await cache.load(exchanges, policy);
+  let result: Awaited<ReturnType<InstrumentCache['load']>>;
+  try {
+    result = await cache.load(exchanges, policy);
+  } catch (error) {
+    if (stoppedBy === undefined) throw error;
+    if (progress) io.stderr.write('\r\x1b[2K');
+    // The cached copy is replaced only by a complete download: it is as it was.
+    io.stderr.write(
+      `kiteticker: stopped (${stoppedBy}); the download was abandoned, the cache is unchanged\n`,
+    );
+    return ExitCode.Runtime;
+  } finally {
+    notice.stop();
+    removeSignals();
+  }
   if (progress) io.stderr.write('\r\x1b[2K');
   for (const w of result.warnings) io.stderr.write(`kiteticker: warning: ${redact(w, secrets)}\n`);
   const outcomeText = {

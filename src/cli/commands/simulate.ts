@@ -101,6 +101,12 @@ export async function runSimulate(config: SimulateConfig, io: CliIo): Promise<nu
       ? ExitCode.Usage
       : exitCodeOf(error);
   }
+  if (!isLoopbackHost(config.host)) {
+    // Its credentials are fixed and printed below: anyone who can reach the port can use them.
+    io.stderr.write(
+      `kiteticker: warning: the simulator listens on ${config.host}, not only on this machine (127.0.0.1); its test credentials are fixed and public, so anyone who can reach port ${host.simulator.port} can connect\n`,
+    );
+  }
   const url = host.simulator.url;
   const first = host.keys[0]!;
   out(`kiteticker simulator listening on ${url}`);
@@ -140,4 +146,13 @@ function checkTimeOfDay(text: string): string {
     );
   }
   return text;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h);
 }

@@ -26,9 +26,19 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
   const ctx = createStreamContext(config, io);
   // Everything the user named is checked before any socket opens (errors here are the caller's).
   const credentials = await resolveCredentials(ctx);
-  const instruments = await resolveInstruments(ctx, credentials);
-
+  // Signals are watched from here: resolving symbols may download the instruments list (up to 60 s).
   watchStop(ctx);
+  let instruments: Awaited<ReturnType<typeof resolveInstruments>>;
+  try {
+    instruments = await resolveInstruments(ctx, credentials);
+  } catch (error) {
+    const stopped = ctx.stop.requested;
+    await ctx.disposers.dispose(ctx.stopDeadline(), () => undefined);
+    if (!stopped) throw error;
+    ctx.say(`kiteticker: stopped (${ctx.stop.reason}) while resolving instruments; nothing was streamed`);
+    return ctx.exitCode;
+  }
+
   const reporter = createReporter(ctx);
   const built: { manager?: StreamManager; sinks?: StreamSinks } = {};
   let snapshot: CliStatsSnapshot | undefined;

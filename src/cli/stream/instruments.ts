@@ -37,7 +37,11 @@ export async function resolveInstruments(
   credentials: StreamCredentials,
 ): Promise<StreamInstruments> {
   const { config } = ctx;
+  // A stop (SIGTERM, Ctrl-C) while the instruments list downloads ends the download.
+  const abort = new AbortController();
+  void ctx.stop.promise.then(() => abort.abort());
   const plan = await planStreamInstruments({
+    signal: abort.signal,
     specs: config.instrumentSpecs,
     instrumentsCount: config.instrumentsCount,
     universe: credentials.universe,
