@@ -3,16 +3,18 @@
  * untrusted: their text is shown escaped, and a recording's metadata of the wrong shape is a usage
  * error naming the file and the field.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { table } from '../../src/cli/commands/instruments.js';
 import { resolveReplayConfig, runReplay } from '../../src/cli/commands/replay.js';
 import { runCli } from '../../src/cli/program.js';
 import { encodeFileHeader, type RecordingMetadata, RecordKind } from '../../src/cli/recording.js';
 import { escapeControls, escapeJsonControls, terminalLine } from '../../src/cli/terminal-text.js';
 import { renderView } from '../../src/cli/view.js';
+import { InvalidArgumentError } from '../../src/errors.js';
+import { parseInstrumentsCsv } from '../../src/instruments/parse.js';
 import { RecordingWriter } from '../../src/sinks/recorder/writer.js';
 import { memoryIo } from '../helpers/memory-io.js';
 
@@ -218,21 +220,43 @@ describe('cli untrusted files', () => {
     expect(t.err()).toContain(`${huge}: corrupt recording header (metadata of`);
   });
 
-  it('cli instruments - search shows a hostile trading symbol escaped', async () => {
-    const csv = join(dir, 'evil.csv');
-    await writeFile(
-      csv,
+  it('cli instruments - the search table shows a hostile trading symbol escaped, columns aligned', () => {
+    const text = table(
+      ['token', 'symbol', 'exchange'],
       [
-        'instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange',
-        `256265,1001,"NIFTY${OSC52} 50${RLO}",NIFTY,0,,0,0.05,1,EQ,INDICES,NSE${CLEAR}`,
-        '408065,1594,INFY,INFOSYS,0,,0,0.05,1,EQ,NSE,NSE',
-      ].join('\n'),
+        ['256265', `NIFTY${OSC52} 50${RLO}`, `NSE${CLEAR}`],
+        ['408065', 'INFY', 'NSE'],
+      ],
+      [true, false, false],
     );
-    const t = memoryIo();
-    expect(await runCli(['instruments', 'search', 'NIFTY', '-i', csv], t.io)).toBe(0);
-    expect(hasRawControl(t.out())).toBe(false);
-    expect(t.out()).toContain('NIFTY\\x1b]52;c;SEFDSw==\\x07 50\\u202e');
-    expect(t.out()).toContain('NSE\\x1b[2J');
-    expect(existsSync(csv)).toBe(true);
+    expect(hasRawControl(text.replaceAll('\n', ''))).toBe(false);
+    const [, evil, infy] = text.split('\n');
+    expect(evil).toBe('256265  NIFTY\\x1b]52;c;SEFDSw==\\x07 50\\u202e  NSE\\x1b[2J');
+    expect(infy!.indexOf('NSE')).toBe(evil!.indexOf('NSE\\x1b'));
+  });
+
+  it('instruments csv - a control or format character in a field is refused, naming the line', async () => {
+    const header =
+      'instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange';
+    const good = '408065,1594,INFY,INFOSYS,0,,0,0.05,1,EQ,NSE,NSE';
+    for (const [i, evil] of [OSC52, CLEAR, RLO, '\u200b', '\u0085', '\x7f'].entries()) {
+      const text = [header, good, `256265,1001,"NIFTY${evil} 50",NIFTY,0,,0,0.05,1,EQ,INDICES,NSE`].join(
+        '\r\n',
+      );
+      expect(() => parseInstrumentsCsv(text)).toThrow(InvalidArgumentError);
+      expect(() => parseInstrumentsCsv(text)).toThrow(
+        /^instruments CSV line 3: holds the control or format character U\+/,
+      );
+      const csv = join(dir, `evil-${i}.csv`);
+      await writeFile(csv, text);
+      const t = memoryIo();
+      expect(await runCli(['instruments', 'search', 'NIFTY', '-i', csv], t.io)).toBe(2);
+      expect(t.err()).toContain(`${csv}: instruments CSV line 3: holds the control or format character`);
+      expect(hasRawControl(t.out() + t.err().replaceAll('\n', ''))).toBe(false);
+    }
+    // A byte-order mark before the header, tabs and CRLF line ends are what real files have: accepted.
+    expect(parseInstrumentsCsv(`\ufeff${header}\r\n${good.replace('INFOSYS', 'INFOSYS\tLTD')}`)).toHaveLength(
+      1,
+    );
   });
 });
