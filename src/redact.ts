@@ -28,8 +28,12 @@ const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s"'`<>]*@/gi;
 const SECRET_NAMES =
   'access_token|accesstoken|request_token|requesttoken|api_secret|apisecret|password|pass|auth_token|token';
 
-/** `name=value` in a query string or form (value up to `&`, whitespace or a quote). */
-const SECRET_PARAM = new RegExp(`\\b(${SECRET_NAMES})=[^&\\s"'\`<>]*`, 'gi');
+/**
+ * `name=value` in a query string or form. The value ends at `&`, `#`, whitespace, a quote, or a comma
+ * followed by whitespace or the end (`...?access_token=x, 1 key` keeps its `, 1 key`); a comma followed
+ * by anything else may be part of the value (unencoded in a query), so it is masked with it.
+ */
+const SECRET_PARAM = new RegExp(`\\b(${SECRET_NAMES})=(?:[^&#,\\s"'\`<>]|,(?!\\s|$))*`, 'gi');
 
 /** `"name": "value"`, `name: 'value'`, `name="value"` (JSON, util.inspect, logfmt). */
 const SECRET_FIELD = new RegExp(

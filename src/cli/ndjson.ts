@@ -4,12 +4,13 @@
  * `apiKeyId`, the id of the key whose connection received it.
  */
 import type { Tick } from '../protocol/types.js';
+import { escapeJsonControls } from './terminal-text.js';
 
 /** One line, without the trailing newline. */
 export function tickToNdjson(tick: Tick, apiKeyId: string): string {
   const json = JSON.stringify(tick);
   // Appending to the object's text avoids copying the tick into a new object per line.
-  return `${json.slice(0, -1)},"apiKeyId":${JSON.stringify(apiKeyId)}}`;
+  return `${json.slice(0, -1)},"apiKeyId":${escapeJsonControls(JSON.stringify(apiKeyId))}}`;
 }
 
 /** What ndjson needs of an instrument list: token -> its exchange and trading symbol. */
@@ -21,7 +22,9 @@ export type SymbolLookup = (token: number) => { exchange: string; tradingsymbol:
  * whose packets say INDICES), so the pair reads back as the `EXCHANGE:TRADINGSYMBOL` the user typed.
  */
 export function ticksToNdjson(ticks: readonly Tick[], apiKeyId: string, symbols?: SymbolLookup): string {
-  const id = JSON.stringify(apiKeyId);
+  // Key ids (a recording's sources) and symbols (an instruments list) come from files others may have
+  // written: DEL, C1 and format characters are escaped like the C0 ones JSON.stringify escapes.
+  const id = escapeJsonControls(JSON.stringify(apiKeyId));
   let out = '';
   for (const tick of ticks) {
     const ins = symbols?.(tick.instrument_token);
@@ -31,7 +34,7 @@ export function ticksToNdjson(ticks: readonly Tick[], apiKeyId: string, symbols?
       continue;
     }
     const json = JSON.stringify(tick.exchange === ins.exchange ? tick : { ...tick, exchange: ins.exchange });
-    out += `${json.slice(0, -1)},"tradingsymbol":${JSON.stringify(ins.tradingsymbol)},"apiKeyId":${id}}\n`;
+    out += `${json.slice(0, -1)},"tradingsymbol":${escapeJsonControls(JSON.stringify(ins.tradingsymbol))},"apiKeyId":${id}}\n`;
   }
   return out;
 }

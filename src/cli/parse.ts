@@ -85,6 +85,13 @@ export function parseWsUrl(flag: string, value: string): string {
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
     throw new UsageError(`${flag}: expected a ws:// or wss:// URL, got ${describeUrl(value)}`);
   }
+  // The library refuses it too, but only when the manager is built: said here, before a recording
+  // file is created or anything starts.
+  if (url.searchParams.has('access_token')) {
+    throw new UsageError(
+      `${flag}: the URL must not carry an access_token (${describeUrl(value)}); set KITE_ACCESS_TOKEN or use --keys-file`,
+    );
+  }
   return value;
 }
 

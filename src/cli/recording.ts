@@ -14,13 +14,15 @@ import {
   RecordKind,
 } from '../sinks/recorder/format.js';
 import { UsageError } from './exit-codes.js';
+import { checkRecordingMetadata, MAX_METADATA_BYTES } from './recording-metadata.js';
 
 // The format's names, for the reader's users (replay, tests) in one import.
 export * from '../sinks/recorder/format.js';
 
 /**
  * Incremental parser: feed chunks in file order with `push`, each call returns the records it
- * completed. Chunk boundaries may fall anywhere. Throws `UsageError` when the input is not a recording.
+ * completed. Chunk boundaries may fall anywhere. Throws `UsageError` when the input is not a recording
+ * or its metadata is not of the written shape (recording-metadata.ts).
  */
 export class RecordingParser {
   private pending: Buffer = Buffer.alloc(0);
@@ -90,7 +92,10 @@ export class RecordingParser {
     const version = buf.readUInt16BE(8);
     if (version !== RECORDING_VERSION) throw new UsageError(`unsupported recording version ${version}`);
     const metaLength = buf.readUInt32BE(10);
-    if (metaLength > MAX_RECORD_PAYLOAD) throw new UsageError('corrupt recording header');
+    if (metaLength > MAX_METADATA_BYTES)
+      throw new UsageError(
+        `corrupt recording header (metadata of ${metaLength} bytes; at most ${MAX_METADATA_BYTES})`,
+      );
     if (buf.length < FILE_HEADER_FIXED_LENGTH + metaLength) return false;
     let meta: unknown;
     try {
@@ -100,12 +105,7 @@ export class RecordingParser {
     } catch {
       throw new UsageError('corrupt recording header (metadata is not JSON)');
     }
-    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
-      throw new UsageError('corrupt recording header (metadata is not an object)');
-    }
-    const m = meta as RecordingMetadata;
-    if (!Array.isArray(m.sources)) m.sources = [];
-    this.meta = m;
+    this.meta = checkRecordingMetadata(meta);
     this.offset = FILE_HEADER_FIXED_LENGTH + metaLength;
     return true;
   }
@@ -146,7 +146,8 @@ export async function* readRecording(path: string): AsyncGenerator<RecordingEven
       if (parser.corruptOffset !== undefined) break;
     }
   } catch (error) {
-    if (error instanceof UsageError) throw error;
+    // The parser does not know the file's name: the user needs it (replay may be given several).
+    if (error instanceof UsageError) throw new UsageError(`${path}: ${error.message}`, { cause: error });
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new UsageError(`cannot read recording ${path}: ${code}`, { cause: error });
   } finally {

@@ -5,6 +5,7 @@
  */
 import type { Tick } from '../protocol/types.js';
 import { type CliStatsSnapshot, type RateTracker, totalsOf } from './snapshot.js';
+import { escapeControls } from './terminal-text.js';
 
 export interface QuoteRow {
   /** EXCHANGE:TRADINGSYMBOL when known, else the token. */
@@ -125,12 +126,17 @@ function progressBar(p: ViewProgress, width: number): string {
   return `${p.phase} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatInt(p.done)}/${formatInt(p.total)} (${Math.round(ratio * 100)}%)`;
 }
 
-/** The screen's lines (no ANSI codes), cut to `size`. */
+/**
+ * The screen's lines (no ANSI codes), cut to `size`. Every text in it may come from outside (a
+ * recording's metadata, an instruments list, key ids, server text in a notice): control and format
+ * characters are shown escaped (terminal-text.ts), in the cells before the columns are measured, and
+ * again over each finished line so that nothing reaches the terminal raw whatever the caller passed.
+ */
 export function renderView(state: ViewState, size: ViewSize): string[] {
   const { snapshot, rates } = state;
   const totals = totalsOf(snapshot);
   const lines: string[] = [];
-  lines.push(`${state.title} · up ${formatDuration(snapshot.uptimeMs)}`);
+  lines.push(`${escapeControls(state.title)} · up ${formatDuration(snapshot.uptimeMs)}`);
   // The totals wrap at ' · ' rather than lose their last fields on a narrow (80-column) terminal.
   lines.push(
     ...packParts(
@@ -146,7 +152,7 @@ export function renderView(state: ViewState, size: ViewSize): string[] {
     ),
   );
   // Notices (a refused token and what to do about it) are wrapped, not cut, up to 3 lines.
-  if (state.notice) lines.push(...wrapWords(state.notice, size.columns, 3));
+  if (state.notice) lines.push(...wrapWords(escapeControls(state.notice), size.columns, 3));
   if (state.progress) lines.push(progressBar(state.progress, 30));
   lines.push('');
 
@@ -178,6 +184,7 @@ export function renderView(state: ViewState, size: ViewSize): string[] {
       ]);
     }
   }
+  for (const r of connRows) escapeCells(r);
   const connWidths = connHeader.map((h, i) => Math.max(h.length, ...connRows.map((r) => r[i]!.length)));
   lines.push(row(connHeader, connWidths, connRight));
   for (const r of connRows) lines.push(row(r, connWidths, connRight));
@@ -192,7 +199,7 @@ export function renderView(state: ViewState, size: ViewSize): string[] {
     const qRight = [false, true, true, true, true, true, true];
     const budget = state.quotes.length <= room ? room : Math.max(0, room - 1);
     const shown = state.quotes.slice(0, budget);
-    let qRows = shown.map((q) => quoteCells(q, snapshot.at));
+    let qRows = shown.map((q) => escapeCells(quoteCells(q, snapshot.at)));
     // Bid/ask exist only in full mode; without depth anywhere the columns would be all dashes.
     if (!shown.some((q) => q.tick !== undefined && 'depth' in q.tick)) {
       qHeader.splice(4, 2);
@@ -208,7 +215,15 @@ export function renderView(state: ViewState, size: ViewSize): string[] {
   // On a screen too small for everything, the title and totals stay and the footer goes last.
   const fitted = lines.slice(0, Math.max(1, size.rows - footer.length));
   if (size.rows >= fitted.length + footer.length) fitted.push(...footer);
-  return fitted.map((l) => (l.length > size.columns ? l.slice(0, size.columns) : l));
+  return fitted.map((line) => {
+    const l = escapeControls(line);
+    return l.length > size.columns ? l.slice(0, size.columns) : l;
+  });
+}
+
+function escapeCells(cells: string[]): string[] {
+  for (let i = 0; i < cells.length; i++) cells[i] = escapeControls(cells[i]!);
+  return cells;
 }
 
 function quoteCells(q: QuoteRow, now: number): string[] {

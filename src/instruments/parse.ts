@@ -9,12 +9,23 @@ import { INSTRUMENT_CSV_COLUMNS, type Instrument } from './types.js';
 type Column = (typeof INSTRUMENT_CSV_COLUMNS)[number];
 
 /**
+ * Characters no Kite list holds and a terminal would obey rather than show: C0 controls other than
+ * tab and line ends, DEL, C1, and the invisible format characters (bidi overrides, zero-width...). A
+ * list from a hostile --api-url or a shared file could carry them in a trading symbol to every
+ * screen, log and NATS subject it reaches. A leading byte-order mark is allowed.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const UNSAFE_CHAR = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\p{Cf}\u2028\u2029]/gu;
+
+/**
  * Parses the text of a Kite instruments CSV (header row first). Columns are found by header name, so
  * their order does not matter and extra columns are ignored. Throws `InvalidArgumentError` naming the
  * line for a missing column (in the header, or a short row such as a truncated last line) or a
- * token/number that does not parse; empty numeric cells read as 0.
+ * token/number that does not parse, or for a control or format character anywhere (a terminal escape
+ * in a trading symbol); empty numeric cells read as 0.
  */
 export function parseInstrumentsCsv(text: string): Instrument[] {
+  refuseUnsafeCharacters(text);
   const out: Instrument[] = [];
   let col: Record<Column, number> | undefined;
   let width = 0;
@@ -66,6 +77,19 @@ export function parseInstrumentsCsv(text: string): Instrument[] {
   });
   if (col === undefined) throw new InvalidArgumentError('instruments CSV is empty: expected a header row');
   return out;
+}
+
+/** One scan of the whole text (cheaper than one per field); throws naming the first line that has one. */
+function refuseUnsafeCharacters(text: string): void {
+  UNSAFE_CHAR.lastIndex = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const found = UNSAFE_CHAR.exec(text);
+  if (found === null) return;
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < found.index; i = text.indexOf('\n', i + 1)) line++;
+  const code = found[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+  throw new InvalidArgumentError(
+    `instruments CSV line ${line}: holds the control or format character U+${code}, which no instruments list has`,
+  );
 }
 
 /** A field without surrounding white space (trimmed only when there is some: the common case is none). */

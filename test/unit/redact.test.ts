@@ -32,6 +32,19 @@ describe('redact', () => {
     );
   });
 
+  it('redact - a secret parameter ends at a comma before a space, #, & or a quote; other text stays', () => {
+    expect(redact('ws://127.0.0.1:46000/?access_token=abc, 1 key, mode quote', [])).toBe(
+      'ws://127.0.0.1:46000/?access_token=***, 1 key, mode quote',
+    );
+    expect(redact('at ws://h/?access_token=abc,', [])).toBe('at ws://h/?access_token=***,');
+    expect(redact('ws://h/?token=abc#frag', [])).toBe('ws://h/?token=***#frag');
+    expect(redact(`"ws://h/?password=abc" 'pass=x' \`token=y\``, [])).toBe(
+      `"ws://h/?password=***" 'pass=***' \`token=***\``,
+    );
+    // A comma inside the value (unencoded in a query) is masked with it, never left half shown.
+    expect(redact('ws://h/?password=ab,cd&x=1', [])).toBe('ws://h/?password=***&x=1');
+  });
+
   it('redact - known secret fields are masked in JSON, util.inspect and logfmt forms', () => {
     expect(redact('{"accessToken":"t","apiKey":"k"}', [])).toBe('{"accessToken":"***","apiKey":"k"}');
     expect(redact("{ access_token: 'abc', api_key: 'k' }", [])).toBe("{ access_token: '***', api_key: 'k' }");

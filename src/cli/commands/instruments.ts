@@ -2,7 +2,6 @@
  * `kiteticker instruments`: download/refresh the cached daily instruments list and say where it is and
  * how many rows each exchange has; `kiteticker instruments search TEXT`: a table of matches.
  */
-import { redact } from '../../errors.js';
 import {
   defaultCacheDir,
   InstrumentCache,
@@ -17,6 +16,7 @@ import { ExitCode, UsageError } from '../exit-codes.js';
 import { loadInstrumentSource } from '../instrument-source.js';
 import type { CliIo } from '../io.js';
 import { parseChoice, parseInteger, splitList } from '../parse.js';
+import { escapeControls, escapeJsonControls, terminalLine } from '../terminal-text.js';
 
 export interface RawInstrumentsOptions {
   apiUrl?: string;
@@ -109,7 +109,7 @@ export async function runInstruments(raw: RawInstrumentsOptions, io: CliIo): Pro
     removeSignals();
   }
   if (progress) io.stderr.write('\r\x1b[2K');
-  for (const w of result.warnings) io.stderr.write(`kiteticker: warning: ${redact(w, secrets)}\n`);
+  for (const w of result.warnings) io.stderr.write(`kiteticker: warning: ${terminalLine(w, secrets)}\n`);
   const outcomeText = {
     cache: 'up to date (cached)',
     downloaded: 'downloaded',
@@ -155,7 +155,7 @@ export async function runInstrumentsSearch(text: string, raw: RawSearchOptions, 
       credentials: credentials.keys[0],
       simulatorFallback: { seed: 1 },
     },
-    (line) => io.stderr.write(`kiteticker: ${redact(line, secretsOf(credentials.keys))}\n`),
+    (line) => io.stderr.write(`kiteticker: ${terminalLine(line, secretsOf(credentials.keys))}\n`),
   );
   const hits = source.store.search(text, {
     ...(raw.exchange ? { exchange: splitList(raw.exchange) } : {}),
@@ -163,7 +163,9 @@ export async function runInstrumentsSearch(text: string, raw: RawSearchOptions, 
     limit,
   });
   if (hits.length === 0) {
-    io.stderr.write(`kiteticker: nothing matches ${JSON.stringify(text)} in ${source.origin}\n`);
+    io.stderr.write(
+      `kiteticker: nothing matches ${escapeJsonControls(JSON.stringify(text))} in ${escapeControls(source.origin)}\n`,
+    );
     return 1;
   }
   io.stdout.write(
@@ -192,12 +194,17 @@ function searchRow(i: Instrument): string[] {
   ];
 }
 
-/** A plain aligned text table (right-aligned where `right[i]`). */
+/**
+ * A plain aligned text table (right-aligned where `right[i]`). The cells come from an instruments list,
+ * which a hostile `--api-url` or a shared CSV controls: control and format characters are shown
+ * escaped (terminal-text.ts), before the columns are measured.
+ */
 export function table(
   headers: readonly string[],
-  rows: readonly (readonly string[])[],
+  cells: readonly (readonly string[])[],
   right: readonly boolean[],
 ): string {
+  const rows = cells.map((r) => r.map(escapeControls));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells

@@ -14,7 +14,7 @@ import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
 import { type CliIo, StopRequest } from '../io.js';
 import { type RecordingMetadata, RecordKind, readRecording } from '../recording.js';
 import { simCredentials } from '../sim-host.js';
-import { terminalLine } from '../terminal-text.js';
+import { escapeControls, terminalLine } from '../terminal-text.js';
 import { formatInt, plural } from '../view.js';
 import type { ReplayConfig, ReplayServeOptions } from './replay-config.js';
 
@@ -89,15 +89,16 @@ export async function runReplayServe(
   const speed = config.speed === 0 ? 'as fast as possible' : `x${config.speed}`;
   const lines = [
     `kiteticker replay server listening on ${url}`,
-    `  recording: ${config.file} (recorded ${metadata.createdAt ?? '?'} from ${metadata.endpoint ?? '?'}, mode ${metadata.mode ?? '?'}${metadata.instruments !== undefined ? `, ${plural(metadata.instruments, 'instrument')}` : ''})`,
+    `  recording: ${config.file} (recorded ${metadata.createdAt} from ${metadata.endpoint}, mode ${metadata.mode}${metadata.instruments !== undefined ? `, ${plural(metadata.instruments, 'instrument')}` : ''})`,
     `  speed ${speed}, loop ${serve.loop ? 'on' : 'off'}; playback starts when a client subscribes${serve.ignoreSubscriptions ? '' : ' (clients get the packets of the tokens they subscribe)'}`,
     '  test credentials (api_key  access_token):',
     ...keys.map((k) => `    ${k.apiKey}  ${k.accessToken}`),
     `  try: KITE_API_KEY=${first.apiKey} KITE_ACCESS_TOKEN=${first.accessToken} kiteticker stream --url ${url} ${sampleTokens.length > 0 ? sampleTokens.join(' ') : 'TOKEN...'}`,
     'Ctrl-C to stop',
   ];
-  // One write, so a reader never sees the URL without the credentials.
-  io.stdout.write(`${lines.join('\n')}\n`);
+  // One write, so a reader never sees the URL without the credentials. The recording's metadata is
+  // shared, untrusted text: shown escaped like anything else from outside.
+  io.stdout.write(`${lines.map(escapeControls).join('\n')}\n`);
 
   const played: Played = { frames: 0, packets: 0, texts: 0, passes: 0, delivered: 0 };
   let exitCode: number = ExitCode.Ok;

@@ -46,10 +46,12 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     const sinks = await planSinks(ctx, credentials, instruments, record);
     built.sinks = sinks;
     const feed = new ManagerFeed();
-    await attachSinks(ctx, sinks, feed);
+    // Built (every option checked by the library, nothing connected) before the sinks attach: a
+    // configuration the library refuses must fail before a recording file is created.
     const manager = await buildManager(ctx, credentials, instruments, feed, {
       rawFrames: sinks.wantsRawFrames,
     });
+    await attachSinks(ctx, sinks, feed);
     built.manager = manager;
     const renderer = createRenderer(ctx, record ? 'record' : 'stream', manager, instruments, sinks);
     reporter.watch(manager, renderer);

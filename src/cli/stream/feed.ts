@@ -1,8 +1,8 @@
 /**
  * The feed sinks and renderers attach to: the manager's own events (delegated, so no extra hop on
  * the tick path), the raw frames the session taps for the recorder, and the manager's counters.
- * It exists before the manager does, so sinks can attach (and fail: a port in use, a file that
- * exists) before the simulator starts or the manager is built; listeners wait for `bind`.
+ * It exists before the manager does; listeners added before `bind` wait for it (sinks attach after
+ * the manager is built, before it connects, but the feed does not depend on that order).
  */
 import { EventEmitter } from 'node:events';
 import type { FeedSnapshot, TickFeed, TickFeedEvents } from '../../sinks/tick-sink.js';

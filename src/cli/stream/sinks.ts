@@ -1,14 +1,16 @@
 /**
- * Step 3: the sinks asked for (--metrics-port, record's --out, --nats), attached in that order to the
- * feed before the manager is built (the recorder needs its sockets tapped) or the simulator starts:
- * a port in use or a recording that exists is a usage error before anything starts or connects.
+ * Step 3: the sinks asked for (--metrics-port, record's --out, --nats), planned before the manager is
+ * built (the recorder needs its sockets tapped) and attached in that order once it is, before anything
+ * connects: a port in use or a recording that exists is a usage error before any socket opens, and a
+ * configuration the library refuses fails before the recording file exists. A recording that holds no
+ * frame when the run fails is removed, so a retry does not meet "already exists".
  */
 import { redactUrl } from '../../redact.js';
 import { PrometheusSink } from '../../sinks/prometheus/sink.js';
 import { RecorderSink } from '../../sinks/recorder/sink.js';
 import type { NatsTickSink } from '../../sinks/sink.js';
 import type { TickFeed, TickSink } from '../../sinks/tick-sink.js';
-import { UsageError } from '../exit-codes.js';
+import { ExitCode, UsageError } from '../exit-codes.js';
 import { natsAuthOptions, natsSecrets } from '../nats-auth.js';
 import type { StreamContext } from './context.js';
 import type { StreamCredentials } from './credentials.js';
@@ -31,6 +33,8 @@ interface PlannedSink {
   closeFailure?: (error: Error) => string;
   /** Closed in full even after the stop deadline (a recording is always closed complete). */
   finish?: boolean;
+  /** Runs once the sink has closed (the recorder removes a file that holds nothing of a failed run). */
+  afterClose?: () => Promise<void>;
 }
 
 export interface StreamSinks {
@@ -81,6 +85,13 @@ export async function planSinks(
           : new UsageError(`--out: cannot write ${record.path}: ${error.code ?? error.message}`),
       closeFailure: (error) => `writing ${record.path}: ${error.message}`,
       finish: true,
+      // A failed start-up (refused token, unreachable URL) would leave a header-only file that the
+      // retry meets as "already exists": nothing was recorded, so nothing is lost by removing it.
+      afterClose: async () => {
+        if (ctx.exitCode === ExitCode.Ok) return;
+        if (await recorder.removeIfEmpty())
+          ctx.say(`kiteticker: removed ${record.path}: nothing was recorded before the failure`);
+      },
     });
   }
   const nats = config.nats !== undefined ? await natsSink(ctx, config.nats) : undefined;
@@ -100,7 +111,7 @@ export async function planSinks(
  * the stdout flush and after the manager stops (the later steps push theirs later, so they run first).
  */
 export async function attachSinks(ctx: StreamContext, sinks: StreamSinks, feed: TickFeed): Promise<void> {
-  for (const { sink, open, explain, closeFailure, finish } of sinks.planned) {
+  for (const { sink, open, explain, closeFailure, finish, afterClose } of sinks.planned) {
     try {
       await open?.();
       await sink.attach(feed);
@@ -112,10 +123,13 @@ export async function attachSinks(ctx: StreamContext, sinks: StreamSinks, feed: 
     ctx.disposers.push(
       sink.name,
       (deadline) =>
-        sink.close(finish ? undefined : deadline).catch((error: Error) => {
-          if (closeFailure) ctx.fail(closeFailure(error));
-          else throw error;
-        }),
+        sink
+          .close(finish ? undefined : deadline)
+          .catch((error: Error) => {
+            if (closeFailure) ctx.fail(closeFailure(error));
+            else throw error;
+          })
+          .then(afterClose),
       { finish: finish === true },
     );
   }
@@ -132,6 +146,8 @@ function recorderSink(
   return new RecorderSink({
     path: record.path,
     overwrite: record.force === true,
+    // Read at each write: the list grows as steps learn secrets (the simulator's tokens).
+    secrets: ctx.secrets,
     metadata: {
       createdAt: new Date(ctx.createdAt).toISOString(),
       tool: 'kiteticker',

@@ -1,8 +1,12 @@
 /**
  * The `.ktrec` recorder as a sink: every binary frame as received (before decoding, so a replay is
  * byte-exact) and every order postback as a text record, tagged with the key and socket it came from.
+ * A text record is written redacted (src/redact.ts): a server may echo an access token in a postback,
+ * and a recording is shared. Binary tick frames hold only numbers.
  */
+import { unlink } from 'node:fs/promises';
 import type { OrderUpdate } from '../../protocol/types.js';
+import { redact } from '../../redact.js';
 import type { TickFeed, TickSink } from '../tick-sink.js';
 import { type RecordingMetadata, RecordKind } from './format.js';
 import { RecordingWriter } from './writer.js';
@@ -14,6 +18,8 @@ export interface RecorderSinkOptions {
   overwrite?: boolean;
   /** Bytes queued in memory before frames are dropped. Default 64 MiB. */
   maxBufferedBytes?: number;
+  /** Values removed from text records wherever they occur (the access tokens in use); read at each write. */
+  secrets?: readonly string[];
 }
 
 export interface RecorderSinkStats {
@@ -55,7 +61,7 @@ export class RecorderSink implements TickSink {
       writer.write(Date.now(), RecordKind.Binary, apiKeyId, connectionIndex, data);
     };
     const onOrder = (order: OrderUpdate, apiKeyId: string, connectionIndex: number): void => {
-      const text = JSON.stringify({ type: 'order', data: order });
+      const text = redact(JSON.stringify({ type: 'order', data: order }), this.options.secrets);
       writer.write(Date.now(), RecordKind.Text, apiKeyId, connectionIndex, textEncoder.encode(text));
     };
     feed.on('rawFrame', onFrame);
@@ -64,6 +70,22 @@ export class RecorderSink implements TickSink {
       feed.off('rawFrame', onFrame);
       feed.off('order', onOrder);
     };
+  }
+
+  /**
+   * Closes the file and deletes it if no frame was written (it holds only the header); resolves true
+   * when it did. For a run that failed before its first frame: its file would only be in the way.
+   */
+  async removeIfEmpty(): Promise<boolean> {
+    if (this.writer === undefined) return false;
+    await this.close().catch(() => undefined);
+    if (this.writer.records > 0) return false;
+    try {
+      await unlink(this.path);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   stats(): RecorderSinkStats {

@@ -3,7 +3,7 @@
  * frames cannot be paused, so when the disk falls behind by more than `maxBufferedBytes` the writer
  * drops whole frames and counts them (reported in the summary) instead of growing without bound.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, fchmod, type WriteStream } from 'node:fs';
 import {
   encodeFileHeader,
   RECORD_HEADER_LENGTH,
@@ -55,6 +55,7 @@ export class RecordingWriter {
   /**
    * Creates `path` (or truncates it with `overwrite`); rejects if it cannot be opened for writing, or
    * with EEXIST when it exists and `overwrite` is not set (checked by the open itself, so no race).
+   * The file is readable by its owner only (0600): it may hold order postbacks, which are private.
    */
   static open(
     path: string,
@@ -62,12 +63,16 @@ export class RecordingWriter {
     options: RecordingWriterOptions = {},
   ): Promise<RecordingWriter> {
     return new Promise((resolve, reject) => {
-      const stream = createWriteStream(path, { flags: options.overwrite ? 'w' : 'wx' });
+      const stream = createWriteStream(path, { flags: options.overwrite ? 'w' : 'wx', mode: 0o600 });
       const onError = (error: Error): void => reject(error);
       stream.once('error', onError);
-      stream.once('open', () => {
-        stream.off('error', onError);
-        resolve(new RecordingWriter(path, stream, metadata, options));
+      stream.once('open', (fd: number) => {
+        // The mode applies only to a file the open creates: an overwritten one keeps its own.
+        // A file system without modes (FAT, some mounts) refuses fchmod: the recording still works.
+        fchmod(fd, 0o600, () => {
+          stream.off('error', onError);
+          resolve(new RecordingWriter(path, stream, metadata, options));
+        });
       });
     });
   }
