@@ -64,7 +64,7 @@ export async function runInstruments(raw: RawInstrumentsOptions, io: CliIo): Pro
   const exchanges = raw.exchange ? splitList(raw.exchange) : [];
   const progress = progressPrinter(io);
   const say = (line: string): void => {
-    io.stderr.write(`${progress ? '\r\x1b[2K' : ''}kiteticker: ${redact(line, secrets)}\n`);
+    io.stderr.write(`${progress ? '\r\x1b[2K' : ''}kiteticker: ${terminalLine(line, secrets)}\n`);
   };
   // On a terminal the rewritten progress line says it; elsewhere a line every few seconds.
   const notice = downloadNotice(say, progress ? 2 ** 31 - 1 : undefined);
