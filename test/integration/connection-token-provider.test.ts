@@ -217,7 +217,7 @@ describe('connection token provider', () => {
   });
 
   it('connection token provider - updateAccessToken still works while a provider waits', async () => {
-    const sim = await startSim({ speed: 1000, startAt: parseIst('2026-03-02 05:59:00') });
+    const sim = await startSim({ speed: 200, startAt: parseIst('2026-03-02 05:59:00') });
     const token = await login(sim, 'sim_key_1', 'sim_secret_1');
     let calls = 0;
     const ticker = new KiteTicker({
@@ -242,7 +242,7 @@ describe('connection token provider', () => {
   });
 
   it('connection token provider - a MultiApiKiteTickerManager key with a provider fails over on expiry and comes back by itself', async () => {
-    const sim = await startSim({ speed: 1000, startAt: parseIst('2026-03-02 05:59:00') });
+    const sim = await startSim({ speed: 200, startAt: parseIst('2026-03-02 05:59:00') });
     const tokens: Record<string, string> = {
       sim_key_1: await login(sim, 'sim_key_1', 'sim_secret_1'),
       sim_key_2: await login(sim, 'sim_key_2', 'sim_secret_2'),

@@ -48,11 +48,13 @@ describe('simulator trading clock', () => {
   });
 
   it('simulator trading clock - start() calls back at each expiry moment', async () => {
-    // 10 simulated minutes per real ms: a day is 144 ms.
-    const clock = new TradingClock({ speed: 600_000, startAt: ist('2026-03-02 05:59:00') });
+    // One simulated minute per real ms: a day is 1.44 s, so a timer that fires late (a busy machine)
+    // still reads the right day.
+    const clock = new TradingClock({ speed: 60_000, startAt: ist('2026-03-02 05:59:00') });
     const at: string[] = [];
     clock.start(() => at.push(formatIst(clock.now()).slice(0, 10)));
-    await new Promise((r) => setTimeout(r, 400));
+    const end = Date.now() + 6000;
+    while (at.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     clock.stop();
     expect(at.length).toBeGreaterThanOrEqual(2);
     expect(at[0]).toBe('2026-03-02');
