@@ -8,7 +8,8 @@
  * directly (as it called the ticker's private method before): a frame costs no extra call.
  * Every failure path ends in the socket's single 'close' event, and `#onSocketClose` decides what happens
  * next from what the attempt recorded. Sockets we abandon (close(), abort) are detached first, so their
- * late events are ignored.
+ * late events are ignored. It stays one file of about 400 lines because it is one state machine: split
+ * further, the transitions of the one status field would sit in several files.
  */
 import { AuthFailedError, closedError, type KiteTickerError, type TokenProviderError } from '../errors.js';
 import type { ProtocolErrorHandler } from '../protocol/types.js';
