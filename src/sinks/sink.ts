@@ -7,33 +7,27 @@
  * buffered when it redials, so relying on it would lose data silently). While connected, the bytes handed
  * to the client but not yet confirmed by a PING/PONG round trip are bounded too, which keeps the client's
  * outbound buffer from growing without limit when the server or the network is slower than the feed.
+ *
+ * Dialling, JetStream preparation, following the connection state and the bounded close are
+ * nats-connection.ts; option checks are sink-options.ts. This file keeps the publishing path.
  */
-import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
-import { MAX_CHANNEL_CAPACITY, TIMEOUT } from '../config/limits.js';
-import { count, duration } from '../config/validate.js';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { StatusEvent } from '../connection/types.js';
-import { ConnectionError, closedError, InvalidArgumentError } from '../errors.js';
-import { type Logger, silentLogger } from '../logger.js';
+import { closedError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { EXCHANGE_BY_SEGMENT } from '../protocol/constants.js';
 import type { Tick } from '../protocol/types.js';
-import { withUrlCredentials } from './auth.js';
 import { apiKeyIdBytes, EnvelopeWriter, encodeJsonEnvelope } from './envelope.js';
-import { ensureLastTickStream } from './jetstream.js';
+import { dialNats, endConnection, followStatus, prepareConnection } from './nats-connection.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
 import { redactNatsText, redactUrl } from './secrets.js';
-import { DEFAULT_MAX_SUBJECTS, SubjectCache } from './subject-cache.js';
-import { DEFAULT_SUBJECT_PREFIX, statusSubject, tickSubject, validatePrefix } from './subjects.js';
+import { resolveSinkOptions } from './sink-options.js';
+import { SubjectCache } from './subject-cache.js';
+import { statusSubject, tickSubject } from './subjects.js';
 import type { TickSink } from './tick-sink.js';
 import type { NatsSinkStats, NatsTickSinkOptions, TickEncoding, TickSource } from './types.js';
 
-export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
-
-const DEFAULTS = {
-  maxBufferedMessages: 50_000,
-  maxPendingBytes: 8 * 1024 * 1024,
-  connectTimeoutMs: 10_000,
-  apiKeyId: 'default',
-} as const;
+export { DEFAULT_NATS_URL } from './nats-connection.js';
 
 export class NatsTickSink implements TickSink {
   readonly name = 'nats';
@@ -73,37 +67,18 @@ export class NatsTickSink implements TickSink {
   private reconnects = 0;
   private disconnects = 0;
 
+  /** @throws InvalidArgumentError for a bad option (sink-options.ts). */
   constructor(options: NatsTickSinkOptions = {}) {
     this.#options = options;
-    this.logger = options.logger ?? silentLogger;
-    this.prefix = validatePrefix(options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX);
-    const encoding = options.encoding ?? 'binary';
-    if (encoding !== 'binary' && encoding !== 'json') {
-      throw new InvalidArgumentError(`encoding must be 'binary' or 'json', got ${JSON.stringify(encoding)}`);
-    }
-    this.encoding = encoding;
-    this.defaultApiKeyId = options.apiKeyId ?? DEFAULTS.apiKeyId;
-    // The outbox allocates its ring up front: bound it as a channel is bounded.
-    const maxBuffered = count(options.maxBufferedMessages, 'maxBufferedMessages', {
-      min: 0,
-      max: MAX_CHANNEL_CAPACITY,
-      default: DEFAULTS.maxBufferedMessages,
-    });
-    this.outbox = new Outbox(maxBuffered);
-    this.maxPendingBytes = count(options.maxPendingBytes, 'maxPendingBytes', {
-      min: 1024,
-      default: DEFAULTS.maxPendingBytes,
-    });
-    duration(options.connectTimeoutMs, 'connectTimeoutMs', {
-      ...TIMEOUT,
-      default: DEFAULTS.connectTimeoutMs,
-    });
-    this.flushEveryBytes = Math.min(256 * 1024, Math.floor(this.maxPendingBytes / 4));
-    const maxSubjects = options.maxSubjects ?? DEFAULT_MAX_SUBJECTS;
-    if (!Number.isSafeInteger(maxSubjects) || maxSubjects < 2) {
-      throw new InvalidArgumentError(`maxSubjects must be a whole number >= 2, got ${String(maxSubjects)}`);
-    }
-    this.subjects = new SubjectCache(maxSubjects);
+    const resolved = resolveSinkOptions(options);
+    this.logger = resolved.logger;
+    this.prefix = resolved.prefix;
+    this.encoding = resolved.encoding;
+    this.defaultApiKeyId = resolved.defaultApiKeyId;
+    this.outbox = new Outbox(resolved.maxBuffered);
+    this.maxPendingBytes = resolved.maxPendingBytes;
+    this.flushEveryBytes = resolved.flushEveryBytes;
+    this.subjects = new SubjectCache(resolved.maxSubjects);
   }
 
   /**
@@ -121,38 +96,11 @@ export class NatsTickSink implements TickSink {
 
   private async open(): Promise<void> {
     let nc = this.#options.connection;
-    const connectOptions = this.#options.connectOptions;
     if (!nc) {
-      const given = this.#options.servers ?? DEFAULT_NATS_URL;
-      const { servers, options: authOptions } = withUrlCredentials(given, connectOptions);
-      const opts: NodeConnectionOptions = {
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 1_000,
-        pingInterval: 20_000,
-        timeout: this.#options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
-        name: 'kiteticker-sink',
-        ...authOptions,
-        servers,
-      };
-      try {
-        nc = await connect(opts);
-      } catch (error) {
-        const list = servers.join(', ');
-        const detail = redactNatsText(error instanceof Error ? error.message : String(error), authOptions);
-        throw new ConnectionError(`cannot connect to NATS at ${list}: ${detail}`);
-      }
+      nc = await dialNats(this.#options);
       this.ownsConnection = true;
     }
-    try {
-      if (this.#options.jetstream) {
-        const js = this.#options.jetstream === true ? {} : this.#options.jetstream;
-        await ensureLastTickStream(nc, this.prefix, js);
-      }
-      if (this.closed) throw closedError('the NATS sink');
-    } catch (error) {
-      if (this.ownsConnection) await nc.close().catch(() => undefined);
-      throw error;
-    }
+    await prepareConnection(nc, this.ownsConnection, this.prefix, this.#options.jetstream, () => this.closed);
     this.#nc = nc;
     this.watchStatus(nc);
     this.connected = !nc.isClosed();
@@ -162,44 +110,34 @@ export class NatsTickSink implements TickSink {
 
   /** Follows the client's connection state; runs until the connection closes or the sink does. */
   private watchStatus(nc: NatsConnection): void {
-    const iterable = nc.status();
-    this.#statusIterator = iterable as { stop?: () => void };
-    void (async () => {
-      for await (const s of iterable) {
-        if (this.closed) break;
-        if (s.type === 'disconnect') {
-          this.connected = false;
-          this.disconnects++;
-          this.epoch++;
-          this.flushing = false;
-          this.unconfirmedBytes = 0;
-          this.logger.warn({ server: redactUrl(s.server) }, 'nats sink disconnected; buffering');
-        } else if (s.type === 'reconnect') {
-          this.connected = true;
-          this.reconnects++;
-          this.unconfirmedBytes = 0;
-          this.flushing = false;
-          this.logger.info(
-            { server: redactUrl(s.server), buffered: this.outbox.size },
-            'nats sink reconnected',
-          );
-          this.drainOutbox();
-        } else if (s.type === 'error') {
-          this.logger.warn(
-            { error: redactNatsText(s.error.message, this.#options.connectOptions) },
-            'nats error',
-          );
-        }
-      }
-    })().catch(() => undefined);
-    nc.closed().then(
-      () => {
+    this.#statusIterator = followStatus(nc, {
+      stopped: () => this.closed,
+      disconnected: (server) => {
+        this.connected = false;
+        this.disconnects++;
+        this.epoch++;
+        this.flushing = false;
+        this.unconfirmedBytes = 0;
+        this.logger.warn({ server: redactUrl(server) }, 'nats sink disconnected; buffering');
+      },
+      reconnected: (server) => {
+        this.connected = true;
+        this.reconnects++;
+        this.unconfirmedBytes = 0;
+        this.flushing = false;
+        this.logger.info({ server: redactUrl(server), buffered: this.outbox.size }, 'nats sink reconnected');
+        this.drainOutbox();
+      },
+      error: (error) => {
+        this.logger.warn(
+          { error: redactNatsText(error.message, this.#options.connectOptions) },
+          'nats error',
+        );
+      },
+      gone: () => {
         this.connected = false;
       },
-      () => {
-        this.connected = false;
-      },
-    );
+    });
   }
 
   /**
@@ -321,16 +259,8 @@ export class NatsTickSink implements TickSink {
     this.dropped += this.outbox.clear();
     this.#statusIterator?.stop?.();
     if (!nc) return;
-    const done = this.ownsConnection ? nc.drain() : nc.flush();
-    // A drain cannot finish while the server is away: bound it, then close hard.
-    const settled = await Promise.race([
-      done.then(
-        () => true,
-        () => false,
-      ),
-      delay(2_000).then(() => false),
-    ]);
-    if (!settled && this.ownsConnection && !nc.isClosed()) await nc.close().catch(() => undefined);
+    // A drain cannot finish while the server is away: bounded, then closed hard.
+    await endConnection(nc, this.ownsConnection);
     this.connected = false;
   }
 
@@ -444,8 +374,4 @@ function plainEvent(event: unknown): unknown {
 function codeOf(error: Error): string | undefined {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? code : undefined;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
