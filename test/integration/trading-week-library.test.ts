@@ -7,7 +7,7 @@
  * tick (goal < 1 s) and to every instrument ticking again; ticks lost outside the expired windows
  * (goal 0), found as gaps in each instrument's regular tick schedule.
  *
- * CI runs a short week (5 mornings, 5 s a simulated day). Longer: `npm run test:trading-week`
+ * CI runs a short week (5 mornings, 8 s a simulated day). Longer: `npm run test:trading-week`
  * (TRADING_WEEK_DAY_MS=60000, a minute a day).
  */
 import { createHash } from 'node:crypto';
@@ -23,7 +23,8 @@ import { KiteSimulator } from '../../src/simulator/server.js';
 import { parseIst } from '../../src/simulator/trading-clock.js';
 
 const DAYS = Number(process.env.TRADING_WEEK_DAYS ?? 5);
-const DAY_REAL_MS = Number(process.env.TRADING_WEEK_DAY_MS ?? 5000);
+// 8 s a day: a login, a reconnect and every instrument back fit well inside one day on a busy machine.
+const DAY_REAL_MS = Number(process.env.TRADING_WEEK_DAY_MS ?? 8000);
 const INSTRUMENTS = Number(process.env.TRADING_WEEK_INSTRUMENTS ?? 3000);
 /** Ticks per second per instrument: one every 500 ms, on a fixed schedule. */
 const TPS = 2;
@@ -195,7 +196,7 @@ describe('trading week', () => {
         currentLoginAt = Math.min(...Object.values(loginAt));
         await waitFor(
           () => connectedAt.size === KEYS.length && backSince.size === tokens.length,
-          10_000,
+          Math.max(10_000, DAY_REAL_MS),
           `every key and instrument back on morning ${day}`,
         ).catch((err: Error) => {
           const states = KEYS.map((k) => {
