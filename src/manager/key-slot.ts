@@ -13,6 +13,13 @@ export class KeySlot {
   accessToken: AccessTokenSource;
   /** Set once, right after construction (the pool reports to an owner that needs this slot). */
   pool!: KeyPool;
+  /**
+   * The pool is the library's own `ConnectionPool` (exactly that class): it already drops, per socket,
+   * every tick not subscribed there, and its subscriptions are always a subset of the manager's wanted
+   * tokens (placed before the pool is asked, forgotten after it unsubscribed), so the manager's second
+   * look-up per tick would never drop anything. Other pools (a `poolFactory` of the user's) get it.
+   */
+  poolFiltersTicks = false;
   state: ApiKeyState = 'idle';
   failureReason: ApiKeyFailureReason | undefined;
   failovers = 0;

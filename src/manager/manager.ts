@@ -32,6 +32,7 @@ import {
   UnexpectedError,
 } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { ConnectionPool } from '../pool/pool.js';
 import type { ManagerHealth, PoolConfig } from '../pool/types.js';
 import { validateTokens } from '../protocol/commands.js';
 import { isMode, type Mode } from '../protocol/constants.js';
@@ -147,6 +148,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
         { ...poolConfig },
         poolOwner(slot, fanOut),
       );
+      slot.poolFiltersTicks = Object.getPrototypeOf(slot.pool) === ConnectionPool.prototype;
       this.#keys.add(slot);
     }
   }
