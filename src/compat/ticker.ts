@@ -8,6 +8,9 @@
  * own socket (the official keeps one in module globals), subscriptions are replayed after a reconnect,
  * a refused token (403) stops the retries instead of hammering the server, a silent socket is detected,
  * and giving up emits 'noreconnect' without calling process.exit(1).
+ *
+ * Just over 400 lines because it is one public class whose surface is fixed by the official client (every
+ * method, event and snake_case option it has); the work itself happens in src/connection.
  */
 import type { InspectOptionsStylized, inspect as nodeInspect } from 'node:util';
 import { MAX_TIMER_SECONDS } from '../config/validate.js';
