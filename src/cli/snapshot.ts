@@ -4,41 +4,13 @@
  * `fromMultiStats` adapts the multi-key manager's `getStats()` to it.
  */
 import type { ConnectionStatsSnapshot } from '../manager/types.js';
+import type { FeedApiKeyStats, FeedConnectionStats, FeedSnapshot } from '../sinks/tick-sink.js';
 
-export interface CliConnectionStats {
-  /** 0-based connection index within its API key. */
-  index: number;
-  status: string;
-  connected: boolean;
-  symbols: number;
-  /** Binary market-data frames (heartbeats excluded). */
-  frames: number;
-  ticks: number;
-  /** Every byte received: binary frames, heartbeats and text frames. */
-  bytes: number;
-  /** Text frames (order updates, messages): in `bytes` but not in `frames`, so counted apart. */
-  textMessages?: number;
-  reconnects: number;
-  protocolErrors: number;
-  /** Milliseconds since the last frame (heartbeats included); null before the first. */
-  lastFrameAgeMs: number | null;
-}
-
-export interface CliApiKeyStats {
-  apiKeyId: string;
-  /** The multi-manager's state of the key: idle, active, failed, stopped. */
-  state: string;
-  /** Messages dropped by overflow policies for this key (its channels and the internal pump). */
-  drops: number;
-  connections: CliConnectionStats[];
-}
-
-export interface CliStatsSnapshot {
-  /** Epoch ms the snapshot was taken. */
-  at: number;
-  uptimeMs: number;
-  apiKeys: CliApiKeyStats[];
-}
+// The flat shape is the sinks' feed snapshot (src/sinks/tick-sink.ts): one definition for the live
+// view, the summary, the Prometheus exporter and every other sink.
+export type CliConnectionStats = FeedConnectionStats;
+export type CliApiKeyStats = FeedApiKeyStats;
+export type CliStatsSnapshot = FeedSnapshot;
 
 export interface Totals {
   apiKeys: number;

@@ -31,9 +31,13 @@ export interface FeedConnectionStats {
   status: string;
   connected: boolean;
   symbols: number;
+  /** Binary market-data frames (heartbeats excluded). */
   frames: number;
   ticks: number;
+  /** Every byte received: binary frames, heartbeats and text frames. */
   bytes: number;
+  /** Text frames (order updates, messages): in `bytes` but not in `frames`, so counted apart. */
+  textMessages?: number;
   reconnects: number;
   protocolErrors: number;
   /** Milliseconds since the last frame (heartbeats included); null before the first. */
