@@ -77,15 +77,18 @@ export class TradingClock {
     return Math.max(0, (t - this.now()) / this.speed);
   }
 
-  /** Calls `onExpiry` at every expiry moment from now on, until stop(). */
-  start(onExpiry: () => void): void {
+  /**
+   * Calls `onExpiry` at every expiry moment from now on, until stop(), with that moment (simulated
+   * epoch ms): a timer that fires late still says which expiry it was.
+   */
+  start(onExpiry: (at: number) => void): void {
     this.stop();
     const arm = (): void => {
       const due = this.nextExpiry(this.now());
       // A far moment (a slow clock) is reached in timer-sized hops; each hop re-checks the time.
       const delay = Math.min(MAX_TIMER_MS, Math.ceil(this.realDelayUntil(due)) + 1);
       this.#timer = setTimeout(() => {
-        if (this.now() >= due) onExpiry();
+        if (this.now() >= due) onExpiry(due);
         arm();
       }, timerMs(delay));
       this.#timer.unref();

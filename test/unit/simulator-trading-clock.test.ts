@@ -48,11 +48,11 @@ describe('simulator trading clock', () => {
   });
 
   it('simulator trading clock - start() calls back at each expiry moment', async () => {
-    // One simulated minute per real ms: a day is 1.44 s, so a timer that fires late (a busy machine)
-    // still reads the right day.
+    // One simulated minute per real ms: a day is 1.44 s. Each call names its expiry moment, so a timer
+    // that fires late on a busy machine still reports the right day.
     const clock = new TradingClock({ speed: 60_000, startAt: ist('2026-03-02 05:59:00') });
     const at: string[] = [];
-    clock.start(() => at.push(formatIst(clock.now()).slice(0, 10)));
+    clock.start((moment) => at.push(formatIst(moment).slice(0, 10)));
     const end = Date.now() + 6000;
     while (at.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     clock.stop();
