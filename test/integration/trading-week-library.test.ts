@@ -33,6 +33,12 @@ const PERIOD_MS = 1000 / TPS;
 const GAP_MS = 4 * PERIOD_MS;
 /** The user logs in this long (real time) after the morning's expiry. */
 const USER_DELAY_MS = Math.min(800, DAY_REAL_MS / 5);
+/**
+ * Real time between one key's login and the next (default 0: back to back). A loaded machine spreads the
+ * logins by itself; a gap longer than the token refresh interval makes a key come back before the next
+ * key has logged in, every morning.
+ */
+const LOGIN_GAP_MS = Number(process.env.TRADING_WEEK_LOGIN_GAP_MS ?? 0);
 const KEYS = [
   { id: 'k1', apiKey: 'sim_key_1', secret: 'sim_secret_1' },
   { id: 'k2', apiKey: 'sim_key_2', secret: 'sim_secret_2' },
@@ -156,12 +162,15 @@ describe('trading week', () => {
       });
 
       // A key is back when one of its sockets connects with the new token (its instruments may have
-      // moved to a key that came back first: they return or stay per the failover rules).
+      // moved to a key that came back first: they return or stay per the failover rules). Counted from
+      // that key's own new token, not from the last key's: a key polls its provider every
+      // tokenRefreshIntervalMs, so it can be back before the next key has even logged in.
       const connectedAt = new Map<string, number>();
+      const issuedAt = new Map<string, number>();
       manager.on('status', (event, apiKeyId) => {
-        if (event.status === 'connected' && Date.now() >= currentLoginAt && !connectedAt.has(apiKeyId)) {
-          connectedAt.set(apiKeyId, Date.now());
-        }
+        if (event.status !== 'connected' || connectedAt.has(apiKeyId)) return;
+        const since = issuedAt.get(apiKeyId);
+        if (since !== undefined && Date.now() >= since) connectedAt.set(apiKeyId, Date.now());
       });
       await manager.start();
       const tokens = sim
@@ -185,15 +194,20 @@ describe('trading week', () => {
         windows.push(window);
         await sleep(USER_DELAY_MS);
         connectedAt.clear();
+        issuedAt.clear();
         firstTickAt = 0;
         backSince.clear();
         const loginAt: Record<string, number> = {};
         for (const k of KEYS) {
+          if (LOGIN_GAP_MS > 0 && k !== KEYS[0]) await sleep(LOGIN_GAP_MS);
           const token = await login(base, k.apiKey, k.secret);
+          // Before the write: no socket can connect with this token before the file holds it.
+          issuedAt.set(k.id, Date.now());
           await updateKeysFile(keysFile, k.id, k.apiKey, token);
           loginAt[k.id] = Date.now();
+          // From the first login on, ticks count as back (the first key may resume at once).
+          if (currentLoginAt === Number.POSITIVE_INFINITY) currentLoginAt = loginAt[k.id]!;
         }
-        currentLoginAt = Math.min(...Object.values(loginAt));
         await waitFor(
           () => connectedAt.size === KEYS.length && backSince.size === tokens.length,
           Math.max(10_000, DAY_REAL_MS),
@@ -210,6 +224,7 @@ describe('trading week', () => {
         const allBackAt = Date.now();
         window.to = allBackAt;
         currentLoginAt = Number.POSITIVE_INFINITY;
+        issuedAt.clear();
         mornings.push({
           expiredAt,
           loginAt,
