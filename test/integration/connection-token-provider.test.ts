@@ -251,7 +251,11 @@ describe('connection token provider', () => {
       .addApiKey('a', 'sim_key_1', () => tokens.sim_key_1!)
       .addApiKey('b', 'sim_key_2', async () => tokens.sim_key_2!)
       .url(sim.url)
-      .baseConfig({ reconnect: { initialDelayMs: 10, maxDelayMs: 100, jitter: 'none' } })
+      // The providers are asked again every 200 ms (default 5 s, as long as the wait below).
+      .baseConfig({
+        reconnect: { initialDelayMs: 10, maxDelayMs: 100, jitter: 'none' },
+        tokenRefreshIntervalMs: 200,
+      })
       .build();
     closers.push(() => manager.stop());
     await manager.start();
