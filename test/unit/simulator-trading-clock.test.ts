@@ -48,9 +48,10 @@ describe('simulator trading clock', () => {
   });
 
   it('simulator trading clock - start() calls back at each expiry moment', async () => {
-    // One simulated minute per real ms: a day is 1.44 s. Each call names its expiry moment, so a timer
-    // that fires late on a busy machine still reports the right day.
-    const clock = new TradingClock({ speed: 60_000, startAt: ist('2026-03-02 05:59:00') });
+    // One simulated minute per real ms: a day is 1.44 s, and the first expiry (06:00) is 360 ms after
+    // the start (midnight), so start() is called well before it. Each call names its expiry moment, so
+    // a timer that fires late on a busy machine still reports the right day.
+    const clock = new TradingClock({ speed: 60_000, startAt: ist('2026-03-02 00:00:00') });
     const at: string[] = [];
     clock.start((moment) => at.push(formatIst(moment).slice(0, 10)));
     const end = Date.now() + 6000;
