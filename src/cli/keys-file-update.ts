@@ -25,6 +25,39 @@ export async function existingIdOf(path: string, apiKey: string): Promise<string
 }
 
 /**
+ * Reads and validates the file as it is now: its entries (none when absent or empty), with ids filled in.
+ * `kiteticker login` calls it before the token exchange too, so a file it could not update is refused
+ * while the request token is still unused (a request token works once; a refusal after the exchange would
+ * throw the new access token away).
+ * @throws UsageError when the file is unreadable, not a valid keys file, or holds `apiKey` under another
+ *   id than `id` (when `id` is given).
+ */
+export async function readKeysFileEntries(
+  path: string,
+  id: string | undefined,
+  apiKey: string,
+): Promise<Record<string, unknown>[]> {
+  let text: string | undefined;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new UsageError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  if (text === undefined || text.trim() === '') return [];
+  if (text.length > MAX_KEYS_FILE_BYTES) throw new UsageError(`${path}: over ${MAX_KEYS_FILE_BYTES} bytes`);
+  const parsed = parseKeysFile(text, path); // validates (messages never quote values)
+  const other = id === undefined ? undefined : parsed.find((k) => k.apiKey === apiKey && k.id !== id);
+  if (other) {
+    throw new UsageError(
+      `${path}: api_key ${apiKey} is already there under id ${JSON.stringify(other.id)}; use --id ${other.id}`,
+    );
+  }
+  return (JSON.parse(text) as Record<string, unknown>[]).map((e, i) => ({ ...e, id: parsed[i]!.id }));
+}
+
+/**
  * Sets `id`'s apiKey and accessToken (adding the entry when new) and replaces the file atomically.
  * @throws UsageError when the existing file is not a valid keys file or holds `apiKey` under another
  *   id (the file is left untouched).
@@ -35,29 +68,7 @@ export async function updateKeysFile(
   apiKey: string,
   accessToken: string,
 ): Promise<void> {
-  let entries: Record<string, unknown>[] = [];
-  let text: string | undefined;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new UsageError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  }
-  if (text !== undefined && text.trim() !== '') {
-    if (text.length > MAX_KEYS_FILE_BYTES) throw new UsageError(`${path}: over ${MAX_KEYS_FILE_BYTES} bytes`);
-    const parsed = parseKeysFile(text, path); // validates (messages never quote values)
-    const other = parsed.find((k) => k.apiKey === apiKey && k.id !== id);
-    if (other) {
-      throw new UsageError(
-        `${path}: api_key ${apiKey} is already there under id ${JSON.stringify(other.id)}; use --id ${other.id}`,
-      );
-    }
-    entries = (JSON.parse(text) as Record<string, unknown>[]).map((e, i) => ({
-      ...e,
-      id: parsed[i]!.id,
-    }));
-  }
+  const entries = await readKeysFileEntries(path, id, apiKey);
   const entry = entries.find((e) => e.id === id);
   if (entry) {
     delete entry.api_key;

@@ -5,7 +5,8 @@
  * pasted on stdin. It exchanges the token at `--api-url` (`POST /session/token`, checksum = SHA-256 of
  * api_key + request_token + api_secret) and writes the id's entry atomically (keys-file-update.ts).
  * The access token, the api secret and the request token are never printed: only the user id and
- * when the token expires. Any failure leaves the keys file as it was.
+ * when the token expires. Any failure leaves the keys file as it was; a keys file that could not take the
+ * new token is refused before the exchange, while the single-use request token is still unspent.
  */
 import { createServer, type Server } from 'node:http';
 import { homedir } from 'node:os';
@@ -20,7 +21,7 @@ import { DEFAULT_LOGIN_PORT } from '../../simulator/rest-login.js';
 import { formatIst, parseIst, TradingClock } from '../../simulator/trading-clock.js';
 import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { existingIdOf, updateKeysFile } from '../keys-file-update.js';
+import { existingIdOf, readKeysFileEntries, updateKeysFile } from '../keys-file-update.js';
 import { exchangeRequestToken } from '../kite-session.js';
 import { parsePort, parseSeconds } from '../parse.js';
 
@@ -122,6 +123,14 @@ export async function runLogin(
     return ExitCode.Runtime;
   };
   let requestToken = config.requestToken;
+  // Before the exchange: a keys file that cannot take the new token is refused while the request token
+  // is still unused, instead of after it, when the token just minted would be lost with it.
+  try {
+    await readKeysFileEntries(config.keysFile, config.id, config.apiKey);
+  } catch (err) {
+    io.stderr.write(`kiteticker: error: ${redact((err as Error).message, secrets())}\n`);
+    return exitCodeOf(err) === ExitCode.Usage ? ExitCode.Usage : ExitCode.Runtime;
+  }
   if (requestToken === undefined) {
     try {
       requestToken = await waitForRequestToken(config, io, stdin);
@@ -140,7 +149,9 @@ export async function runLogin(
   try {
     await updateKeysFile(config.keysFile, id, config.apiKey, session.accessToken);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    // A file-system error is named by its errno code; our own errors (which carry an ERR_* code too)
+    // by their message, which says what is wrong with the file.
+    const code = err instanceof UsageError ? undefined : (err as NodeJS.ErrnoException).code;
     const message = code ? `cannot write ${config.keysFile} (${code})` : (err as Error).message;
     io.stderr.write(`kiteticker: error: ${redact(message, [...secrets(), session.accessToken])}\n`);
     return exitCodeOf(err) === ExitCode.Usage ? ExitCode.Usage : ExitCode.Runtime;
