@@ -20,6 +20,7 @@ export const MANAGER_DEFAULTS: Readonly<KiteTickerManagerConfig> = Object.freeze
   reconnect: {},
   livenessTimeoutMs: 5_000,
   tokenRefreshIntervalMs: 5_000,
+  tokenProviderTimeoutMs: 10_000,
   url: DEFAULT_KITE_URL,
   channelCapacity: DEFAULT_CHANNEL_CAPACITY,
   overflow: 'drop-oldest',
@@ -78,6 +79,7 @@ export function resolveManagerConfig(
   duration(c.healthCheckIntervalMs, 'healthCheckIntervalMs', TIMEOUT);
   duration(c.livenessTimeoutMs, 'livenessTimeoutMs', TIMEOUT);
   duration(c.tokenRefreshIntervalMs, 'tokenRefreshIntervalMs', TIMEOUT);
+  duration(c.tokenProviderTimeoutMs, 'tokenProviderTimeoutMs', TIMEOUT);
   if (typeof c.reconnect !== 'object' || c.reconnect === null) {
     throw new InvalidArgumentError(`reconnect must be an object, got ${describe(c.reconnect)}`);
   }

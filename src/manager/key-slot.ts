@@ -4,6 +4,7 @@
 import type { AccessTokenSource } from '../connection/token-provider.js';
 import type { ConnectionStatus } from '../connection/types.js';
 import type { ConnectionHealthState, KeyPool } from '../pool/types.js';
+import type { StartRetry } from './start-retry.js';
 import type { ApiKeyFailureReason, ApiKeyState } from './types.js';
 
 export class KeySlot {
@@ -32,6 +33,8 @@ export class KeySlot {
   downTimer: ReturnType<typeof setTimeout> | undefined;
   /** start() of the pool failed: a token rotation starts it again. */
   startFailed = false;
+  /** While startFailed and the token comes from a provider: asks it and starts the key again. */
+  startRetry: StartRetry | undefined;
   /** Messages delivered from this key (tick batches, orders, text messages). */
   messages = 0;
   /** Order updates from this key's sockets dropped as copies. */

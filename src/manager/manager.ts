@@ -43,6 +43,7 @@ import { poolOwner } from './fan-out.js';
 import { KeySlot } from './key-slot.js';
 import { Keys } from './keys.js';
 import { planRoundRobin } from './plan.js';
+import { StartRetry } from './start-retry.js';
 import { keyStats, managerStats } from './stats.js';
 import {
   type ApiKeyStats,
@@ -89,6 +90,8 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
   readonly #failover: Failover;
   readonly #logger: Logger;
   readonly #healthCheckIntervalMs: number;
+  readonly #tokenRefreshIntervalMs: number;
+  readonly #tokenProviderTimeoutMs: number;
   #state: ManagerState = 'idle';
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<void> | undefined;
@@ -110,6 +113,8 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
     const base: KiteTickerManagerConfig = resolveManagerConfig(config.baseConfig);
     this.#logger = base.logger ?? silentLogger;
     this.#healthCheckIntervalMs = config.healthCheckIntervalMs;
+    this.#tokenRefreshIntervalMs = base.tokenRefreshIntervalMs;
+    this.#tokenProviderTimeoutMs = base.tokenProviderTimeoutMs;
     this.#keys = new Keys(
       config.maxConnectionsPerApi * config.maxSymbolsPerConnection,
       config.latestQuotes ? this.latestQuotes : undefined,
@@ -138,6 +143,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
       logger: this.#logger,
       placement: base.placement,
       tokenRefreshIntervalMs: base.tokenRefreshIntervalMs,
+      tokenProviderTimeoutMs: base.tokenProviderTimeoutMs,
     };
     const fanOut = this.#fanOutHost();
     for (const key of config.apiKeys) {
@@ -206,6 +212,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
       // Its statuses may already have failed it during start; count the failure once.
       if (slot.state === 'failed') slot.failureReason = reason;
       else this.#failover.markFailed(slot, reason);
+      this.#retryStart(slot);
     });
     if (results.every((r) => r.status === 'rejected')) {
       // Not awaited: stop waits for the queue, and this runs in it. The state is 'stopped' at once.
@@ -248,7 +255,10 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
     this.#stoppedAt = Date.now();
     if (this.#healthTimer !== undefined) clearInterval(this.#healthTimer);
     this.#healthTimer = undefined;
-    for (const slot of this.#keys.order) slot.clearDownTimer();
+    for (const slot of this.#keys.order) {
+      slot.clearDownTimer();
+      slot.startRetry?.close();
+    }
     await Promise.allSettled(this.#keys.order.map((slot) => slot.pool.stop()));
     // Let any queued operation observe the stop and settle before the channels end.
     await this.#queue.catch(() => undefined);
@@ -379,6 +389,11 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
       this.#serial(() => slot.pool.reopen()).catch((error: unknown) => this.#report(error, slot.id));
       return Promise.resolve();
     }
+    return this.#restartKey(slot);
+  }
+
+  /** Starts a key whose start failed again (queued); rejects if it fails again. */
+  #restartKey(slot: KeySlot): Promise<void> {
     return this.#serial(async () => {
       if (this.#state !== 'running' || !slot.startFailed) return;
       try {
@@ -388,8 +403,25 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
         throw error;
       }
       slot.startFailed = false;
+      slot.startRetry?.close();
+      slot.startRetry = undefined;
       if (slot.state === 'failed') this.#failover.recover(slot);
     });
+  }
+
+  /** A key whose start failed and whose token comes from a provider starts again by itself. */
+  #retryStart(slot: KeySlot): void {
+    const provider = slot.accessToken;
+    if (typeof provider !== 'function') return;
+    slot.startRetry ??= new StartRetry(provider, this.#tokenRefreshIntervalMs, this.#tokenProviderTimeoutMs, {
+      running: () => this.#state === 'running' || this.#state === 'starting',
+      restart: () => this.#restartKey(slot),
+      started: () => !slot.startFailed,
+      report: (error) => this.#report(error, slot.id),
+      secrets: () =>
+        this.#keys.order.flatMap((s) => (typeof s.accessToken === 'string' ? [s.accessToken] : [])),
+    });
+    slot.startRetry.schedule();
   }
 
   // ---------------------------------------------------------------- messages

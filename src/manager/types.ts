@@ -49,6 +49,8 @@ export interface KiteTickerManagerConfig {
   livenessTimeoutMs: number;
   /** See KiteTickerOptions.tokenRefreshIntervalMs: how often a waiting token provider is asked again. Default 5 000 ms. */
   tokenRefreshIntervalMs: number;
+  /** See KiteTickerOptions.tokenProviderTimeoutMs: longest wait for one answer of a token provider. Default 10 000 ms. */
+  tokenProviderTimeoutMs: number;
   /** Default 'wss://ws.kite.trade'. */
   url: string;
   /** Buffer of each channel, 1 to 1 000 000 messages. Default 256 messages (one message is one frame's batch of ticks). */

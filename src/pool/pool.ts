@@ -349,6 +349,7 @@ export class ConnectionPool implements KeyPool {
       maxTokensPerMessage: c.maxTokensPerMessage,
       logger: c.logger,
       tokenRefreshIntervalMs: c.tokenRefreshIntervalMs,
+      tokenProviderTimeoutMs: c.tokenProviderTimeoutMs,
     };
     const conn = this.#createConnection(options, slot.index);
     slot.conn = conn;

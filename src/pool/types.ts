@@ -41,6 +41,8 @@ export interface PoolConfig {
   placement: Placement;
   /** How often a waiting access-token provider is asked again (KiteTickerOptions.tokenRefreshIntervalMs). */
   tokenRefreshIntervalMs: number;
+  /** Longest wait for one answer of an access-token provider (KiteTickerOptions.tokenProviderTimeoutMs). */
+  tokenProviderTimeoutMs: number;
 }
 
 /** Makes one connection; injectable so tests can use a fake. `index` is the 0-based connection index. */
