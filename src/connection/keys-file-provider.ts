@@ -4,7 +4,8 @@
  * the file changes. Changes are seen two ways: `fs.watch` on the DIRECTORY (a file replaced by rename, as
  * `kiteticker login` writes it, is a new inode a watch on the file itself would miss), and a
  * stat (inode, size, mtime) on every call, for the events a watch can lose. A file that is too big,
- * malformed, lacks the id, or is gone keeps the last good token and is reported (never with a token).
+ * malformed, lacks the id, is gone or is not a regular file (a FIFO would block the read) keeps the last
+ * good token and is reported (never with a token).
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -73,6 +74,13 @@ export function keysFileTokenProvider(
     let size: number;
     try {
       const s = await stat(path);
+      if (!s.isFile()) {
+        // A FIFO would block the read until some writer came (every later call queued behind it); a
+        // directory or a device is no keys file either.
+        seen = '';
+        problem(`${path}: not a regular file; keeping the last token`);
+        return;
+      }
       sig = `${s.ino}:${s.size}:${s.mtimeMs}`;
       size = s.size;
     } catch (err) {

@@ -5,6 +5,7 @@
  * key comes back by itself once its provider gives a token. And a keys file that disappears while a
  * keysFileTokenProvider watches it: reported by the watch itself, the last token kept, a new file read.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,4 +146,35 @@ describe('bad input providers', () => {
     expect(await provider()).toBe('tok_vanish_00003');
     for (const r of reports) expect(r).not.toMatch(/tok_vanish/);
   });
+
+  it.skipIf(process.platform === 'win32')(
+    'bad input providers - a keys file replaced by a FIFO or a directory is reported, never blocks a call',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'kt-keys-fifo-'));
+      closers.push(() => rm(dir, { recursive: true, force: true }));
+      const path = join(dir, 'keys.json');
+      const good = (token: string): string => JSON.stringify([{ id: 'a', apiKey: 'k', accessToken: token }]);
+      await writeFile(path, good('tok_fifo_000001'), { mode: 0o600 });
+      const reports: string[] = [];
+      const provider = keysFileTokenProvider(path, 'a', { onReport: (m) => reports.push(m) });
+      closers.push(() => provider.close());
+      expect(await provider()).toBe('tok_fifo_000001');
+      /** The provider's answer, or 'blocked' when it has none within a second. */
+      const answer = (): Promise<string> =>
+        Promise.race([provider(), new Promise<string>((r) => setTimeout(() => r('blocked'), 1000).unref())]);
+
+      await rm(path);
+      execFileSync('mkfifo', ['-m', '600', path]);
+      expect(await answer()).toBe('tok_fifo_000001');
+      expect(reports.at(-1)).toMatch(/keys\.json: not a regular file; keeping the last token/);
+
+      await rm(path);
+      await mkdir(path);
+      expect(await answer()).toBe('tok_fifo_000001');
+
+      await rm(path, { recursive: true });
+      await writeFile(path, good('tok_fifo_000002'), { mode: 0o600 });
+      expect(await answer()).toBe('tok_fifo_000002');
+    },
+  );
 });
