@@ -5,7 +5,7 @@
  * one, never half of one. Other entries, and their unknown fields, are kept as they were.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parseKeysFile } from './credentials.js';
 import { UsageError } from './exit-codes.js';
@@ -16,6 +16,7 @@ const MAX_KEYS_FILE_BYTES = 1024 * 1024;
 /** The entry `apiKey` already has in the file, to keep its id; undefined when absent or unreadable. */
 export async function existingIdOf(path: string, apiKey: string): Promise<string | undefined> {
   try {
+    if (!(await stat(path)).isFile()) return undefined;
     const text = await readFile(path, 'utf8');
     if (text.length > MAX_KEYS_FILE_BYTES) return undefined;
     return parseKeysFile(text, path).find((k) => k.apiKey === apiKey)?.id;
@@ -39,8 +40,11 @@ export async function readKeysFileEntries(
 ): Promise<Record<string, unknown>[]> {
   let text: string | undefined;
   try {
+    // A FIFO in its place would block the read until some writer came: only a regular file is read.
+    if (!(await stat(path)).isFile()) throw new UsageError(`${path}: not a regular file`);
     text = await readFile(path, 'utf8');
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new UsageError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }

@@ -3,8 +3,9 @@
  * request token (single-use) is still good for the next try and nothing is written. And a keys file
  * left world-readable comes back from a login with mode 0600.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -95,6 +96,25 @@ describe('bad input login', () => {
       expect(await exchangeStatus(rt), c.name).toBe(200);
     }
   });
+
+  it.skipIf(process.platform === 'win32')(
+    'bad input login - a FIFO or a directory in place of the keys file is refused at once, the request token unspent',
+    async () => {
+      const fifo = join(dir, 'fifo.json');
+      execFileSync('mkfifo', ['-m', '600', fifo]);
+      const folder = join(dir, 'folder.json');
+      await mkdir(folder);
+      for (const keysFile of [fifo, folder]) {
+        const rt = await requestToken();
+        const started = Date.now();
+        const run = await login(keysFile, rt);
+        expect(run.code, keysFile).toBe(2);
+        expect(run.stderr).toContain(`${keysFile}: not a regular file`);
+        expect(Date.now() - started).toBeLessThan(10_000);
+        expect(await exchangeStatus(rt)).toBe(200);
+      }
+    },
+  );
 
   it('bad input login - a keys file broken while the login waits for the browser is named as broken, not as a write error', async () => {
     const keysFile = join(dir, 'broken-later.json');
