@@ -7,9 +7,9 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ConnectionError } from '../../errors.js';
 import { withUrlCredentials } from '../../sinks/auth.js';
+import type { ContinuityEvent } from '../../sinks/continuity.js';
 import { redactUrl } from '../../sinks/secrets.js';
 import { DEFAULT_SUBJECT_PREFIX, filterSubject, parseTickFilter } from '../../sinks/subjects.js';
-import type { ContinuityEvent } from '../../sinks/continuity.js';
 import type { TickFilter, TickMessage, TickSubscription } from '../../sinks/types.js';
 import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
 import { type CliIo, STOP_FLUSH_MS, StopRequest } from '../io.js';
