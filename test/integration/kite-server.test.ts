@@ -181,7 +181,11 @@ describe('kite-server front end', () => {
     send({ a: 'subscribe', v: [12, 13, 14, 15] }); // 12 already there; room for one more (limit 3)
     send({ a: 'mode', v: ['full', [11, 99]] }); // 99 is not subscribed: ignored
     send({ a: 'unsubscribe', v: [12, 77] });
-    await until(() => server.source.changes.length === 4, 'four changes');
+    // The changes are recorded before the error frame has crossed the socket back: wait for both.
+    await until(
+      () => server.source.changes.length === 4 && c.texts.length === 1,
+      'four changes and the error',
+    );
     expect(server.source.changes).toEqual([
       { action: 'subscribe', tokens: [11, 12], mode: 'quote' },
       { action: 'subscribe', tokens: [13], mode: 'quote' },
