@@ -211,6 +211,14 @@ export class KiteRelay extends EventEmitter<KiteRelayEvents> {
     return `${this.#options.tls ? 'wss' : 'ws'}://${h}:${this.port}`;
   }
 
+  /**
+   * Gives an upstream key a new access token (Kite's expire daily; a key refused with 403 waits for
+   * one). Clients stay connected meanwhile and resume when the upstream does.
+   */
+  updateAccessToken(apiKeyId: string, accessToken: string): Promise<void> {
+    return this.#manager.updateAccessToken(apiKeyId, accessToken);
+  }
+
   /** The upstream manager. */
   get manager(): RelayManager {
     return this.#manager;
@@ -247,7 +255,8 @@ export class KiteRelay extends EventEmitter<KiteRelayEvents> {
         droppedTicks: s.droppedTicks,
         refusedCommands: s.refusedCommands,
         queuedFrames: s.queuedFrames,
-        queuedBytes: s.queuedBytes + s.conn.ws.bufferedAmount,
+        queuedBytes: s.queuedBytes,
+        socketBufferedBytes: s.conn.ws.bufferedAmount,
         lagMs: s.lagMs(now),
         openedAt: s.conn.openedAt,
       });
