@@ -86,9 +86,10 @@ export class KiteRelay extends EventEmitter<KiteRelayEvents> {
       connectionLimitStatus: 429,
       maxInstrumentsPerConnection: o.maxInstrumentsPerSocket,
       heartbeatIntervalMs: o.heartbeatIntervalMs,
-      // The per-client command log is for the simulator's introspection; the relay keeps a short one.
-      commandLogLimit: 16,
-      commandLogBytes: 64 * 1024,
+      // The per-key command log serves the simulator's introspection; the relay reads none, so it keeps
+      // the least the front end allows (its newest entry), bounded by the client table's size.
+      commandLogLimit: 1,
+      commandLogBytes: 1024,
       upgradeRequiredText: 'this is a Kite ticker relay: connect with a WebSocket\n',
       logger: this.#log,
       ...(options.tls ? { tls: options.tls } : {}),

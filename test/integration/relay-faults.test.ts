@@ -84,3 +84,36 @@ describe('relay under upstream and client faults', () => {
     expect(a.texts).toEqual([]);
   });
 });
+
+describe('relay under load of connections', () => {
+  it('relay - 1,000 clients connecting at once are all served, each its own tokens, idle ones get heartbeats', async () => {
+    rig = await startRig(
+      { universeSize: 500, ticksPerSecond: 2, batchIntervalMs: 100 },
+      {
+        clients: [{ id: 'crowd', accessToken: 'crowd-token-1' }],
+        maxSocketsPerClient: 1000,
+        heartbeatIntervalMs: 300,
+      },
+    );
+    const tokens = tokensOf(50, 0);
+    const crowd = await Promise.all(
+      Array.from({ length: 1000 }, () => connect(rig!.relay.url, 'crowd', 'crowd-token-1')),
+    );
+    clients.push(...crowd);
+    expect(rig.relay.stats().connections).toBe(1000);
+    // Each client a window of 5 of the 50 tokens (overlapping); every 10th stays idle.
+    crowd.forEach((c, i) => {
+      if (i % 10 !== 9) c.send({ a: 'subscribe', v: tokens.slice(i % 46, (i % 46) + 5) });
+    });
+    await waitFor(
+      () => crowd.every((c, i) => (i % 10 === 9 ? c.heartbeats > 0 : c.ticks.length > 0)),
+      30_000,
+      'every client served',
+    );
+    crowd.forEach((c, i) => {
+      const mine = new Set(i % 10 === 9 ? [] : tokens.slice(i % 46, (i % 46) + 5));
+      for (const t of c.ticks) expect(mine.has(t.instrument_token)).toBe(true);
+    });
+    expect(rig.relay.upstreamSubscriptions().size).toBe(50);
+  }, 60_000);
+});
