@@ -82,20 +82,28 @@ export async function runRelay(config: RelayConfig, io: CliIo): Promise<number> 
     keys = sim.keys;
     url = sim.simulator.url;
   }
-  const tls = config.tls
-    ? { cert: readPem('--tls-cert', config.tls.certFile), key: readPem('--tls-key', config.tls.keyFile) }
-    : undefined;
   let generated: { id: string; accessToken: string } | undefined;
-  if (config.clientsFile === undefined)
+  if (config.clientsFile === undefined) {
     generated = { id: 'relay', accessToken: randomBytes(24).toString('base64url') };
-  const relay = new KiteRelay({
-    upstream: { apiKeys: keys, ...(url !== undefined ? { url } : {}) },
-    ...(config.clientsFile !== undefined ? { clientsFile: config.clientsFile } : { clients: [generated!] }),
-    host: config.host,
-    port: config.port,
-    lingerMs: config.lingerMs,
-    ...(tls ? { tls } : {}),
-  });
+  }
+  let relay: KiteRelay;
+  try {
+    const tls = config.tls
+      ? { cert: readPem('--tls-cert', config.tls.certFile), key: readPem('--tls-key', config.tls.keyFile) }
+      : undefined;
+    relay = new KiteRelay({
+      upstream: { apiKeys: keys, ...(url !== undefined ? { url } : {}) },
+      ...(config.clientsFile !== undefined ? { clientsFile: config.clientsFile } : { clients: [generated!] }),
+      host: config.host,
+      port: config.port,
+      lingerMs: config.lingerMs,
+      ...(tls ? { tls } : {}),
+    });
+  } catch (error) {
+    // A bad clients file or certificate: the built-in simulator must not keep the process alive.
+    await sim?.simulator.stop();
+    throw error;
+  }
   relay.on('warning', (message) => say(`warning: ${message}`));
   // TODO(svc): `--service` (restart policy, /readyz, Prometheus) and keys-file watching come from the
   // stream command's service mode (branch svc); when it lands, feed keys-file token changes to
@@ -122,7 +130,7 @@ export async function runRelay(config: RelayConfig, io: CliIo): Promise<number> 
   }
   if (!isLoopbackHost(config.host)) {
     say(
-      tls
+      config.tls
         ? `warning: the relay listens on ${config.host}, beyond this machine; only clients with a valid token can connect`
         : `warning: the relay listens on ${config.host}, beyond this machine, without TLS: client tokens and ticks travel in clear; add --tls-cert and --tls-key`,
     );
