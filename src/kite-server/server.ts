@@ -9,6 +9,7 @@
  * go to the registered routes. See types.ts for the pluggable pieces.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -96,7 +97,9 @@ export class KiteProtocolServer<S extends KiteFrameSource = KiteFrameSource> imp
   /** Listens and starts the heartbeat timer. */
   listen(port: number, host: string): Promise<void> {
     this.#host = host;
-    const server = createServer();
+    // With `tls`, the same server over HTTPS (wss://): the relay exposed beyond the machine.
+    const tls = this.#o.tls;
+    const server: Server = tls ? createTlsServer({ cert: tls.cert, key: tls.key }) : createServer();
     server.on('connection', (socket: Socket) => {
       this.#rawSockets.add(socket);
       socket.once('close', () => this.#rawSockets.delete(socket));

@@ -138,6 +138,8 @@ export interface KiteServerOptions<S extends KiteFrameSource = KiteFrameSource> 
   heartbeatIntervalMs: number;
   commandLogLimit: number;
   commandLogBytes: number;
+  /** Serve wss:// (HTTPS) with this certificate and key (PEM) instead of plain ws://. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   /** Body of the 426 answer to a plain HTTP request no route takes. */
   upgradeRequiredText?: string;
   logger?: Logger;

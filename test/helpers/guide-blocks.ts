@@ -97,6 +97,7 @@ export function blockModule(block: GuideBlock, modulePath: string): string {
     'kiteticker-manager/simulator': 'simulator/index.js',
     'kiteticker-manager/nats': 'sinks/index.js',
     'kiteticker-manager/compat': 'compat/index.js',
+    'kiteticker-manager/relay': 'relay/index.js',
   };
   const imports: string[] = [];
   const body: string[] = [];
