@@ -26,6 +26,7 @@ import {
 import { RevisionClock, shareOf } from '../../src/ha/share.js';
 import { resolveTimings } from '../../src/ha/timings.js';
 import type { Mode } from '../../src/protocol/constants.js';
+import { renderPrometheus } from '../../src/sinks/prometheus/exposition.js';
 
 const enc = (text: string) => new TextEncoder().encode(text);
 const lease = {
@@ -215,5 +216,37 @@ describe('ha share', () => {
     expect(shareOf(3, 5)).toBe(1);
     expect(shareOf(0, 2)).toBe(0);
     expect(shareOf(4, 0)).toBe(4);
+  });
+});
+
+describe('ha metrics', () => {
+  it('ha - the exposition has role per key, takeovers, losses and renew latency, only for an HA instance', () => {
+    const base = { at: 0, uptimeMs: 1_000, apiKeys: [] };
+    expect(renderPrometheus(base)).not.toContain('kiteticker_ha_');
+    const text = renderPrometheus({
+      ...base,
+      ha: {
+        group: 'g',
+        instance: 'i"1',
+        members: 2,
+        keys: [
+          { apiKeyId: 'a', role: 'active' },
+          { apiKeyId: 'b', role: 'standby' },
+        ],
+        takeovers: 3,
+        lost: { fenced: 1, stolen: 0, released: 2, rebalanced: 0 },
+        renew: { count: 4, failures: 1, lastMs: 2, maxMs: 9, totalMs: 12 },
+      },
+    });
+    const inst = 'instance="i\\"1",group="g"';
+    expect(text).toContain(`kiteticker_ha_active{${inst},api_key_id="a"} 1`);
+    expect(text).toContain(`kiteticker_ha_active{${inst},api_key_id="b"} 0`);
+    expect(text).toContain(`kiteticker_ha_takeovers_total{${inst}} 3`);
+    expect(text).toContain(`kiteticker_ha_lost_total{${inst},reason="fenced"} 1`);
+    expect(text).toContain(`kiteticker_ha_renew_seconds_sum{${inst}} 0.012`);
+    expect(text).toContain(`kiteticker_ha_renew_seconds_count{${inst}} 4`);
+    expect(text).toContain(`kiteticker_ha_renew_seconds_max{${inst}} 0.009`);
+    expect(text).toContain(`kiteticker_ha_members{${inst}} 2`);
+    expect(text.endsWith('\n')).toBe(true);
   });
 });
