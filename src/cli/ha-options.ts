@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '../errors.js';
 import { defaultInstanceId, validateGroup, validateInstance } from '../ha/names.js';
-import { MIN_TTL_MS, resolveTimings } from '../ha/timings.js';
+import { MAX_TTL_MS, MIN_TTL_MS, resolveTimings } from '../ha/timings.js';
 import { UsageError } from './exit-codes.js';
 import { parseInteger } from './parse.js';
 
@@ -59,7 +59,7 @@ export function resolveHaOptions(
     const ttlMs =
       raw.haTtl === undefined
         ? resolveTimings().ttlMs
-        : parseInteger('--ha-ttl', raw.haTtl, MIN_TTL_MS, 600_000);
+        : parseInteger('--ha-ttl', raw.haTtl, MIN_TTL_MS, MAX_TTL_MS);
     resolveTimings({ ttlMs });
     return { group, instance, ttlMs };
   } catch (error) {

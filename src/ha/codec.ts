@@ -10,9 +10,9 @@
  * ignores the entry. The size is checked before parsing, so a huge value costs no parse.
  */
 
-import { MAX_TIMER_MS } from '../config/validate.js';
 import { HaEntryError } from '../errors.js';
 import { MODES, type Mode } from '../protocol/constants.js';
+import { MAX_TTL_MS } from './timings.js';
 
 /** Lease and member records are a few hundred bytes; anything past this is not ours. */
 export const MAX_RECORD_BYTES = 4_096;
@@ -191,8 +191,8 @@ function badTime(value: unknown, name: string): string | undefined {
 }
 
 function badTtl(value: unknown): string | undefined {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TIMER_MS) {
-    return `ttlMs is not a whole number of milliseconds from 1 to ${MAX_TIMER_MS}`;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TTL_MS) {
+    return `ttlMs is not a whole number of milliseconds from 1 to ${MAX_TTL_MS}`;
   }
   return undefined;
 }

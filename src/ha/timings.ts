@@ -34,10 +34,19 @@ export type HaTimingOptions = Partial<HaTimings>;
 export const DEFAULT_TTL_MS = 2_000;
 /** Lease TTLs below this leave no room for a NATS round trip between renewals. */
 export const MIN_TTL_MS = 400;
+/**
+ * Lease TTLs above this are refused, and a lease record claiming more is unreadable: a standby honours
+ * the holder's TTL, so a record claiming days would otherwise block every takeover for days.
+ */
+export const MAX_TTL_MS = 600_000;
 export const DEFAULT_CLEANUP_MS = 3_600_000;
 
 export function resolveTimings(options: HaTimingOptions = {}): HaTimings {
-  const ttlMs = duration(options.ttlMs, 'ha ttlMs', { min: MIN_TTL_MS, default: DEFAULT_TTL_MS });
+  const ttlMs = duration(options.ttlMs, 'ha ttlMs', {
+    min: MIN_TTL_MS,
+    max: MAX_TTL_MS,
+    default: DEFAULT_TTL_MS,
+  });
   const renewMs = duration(options.renewMs, 'ha renewMs', {
     min: 50,
     default: Math.round(ttlMs / 4),
