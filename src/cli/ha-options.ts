@@ -13,12 +13,15 @@ export interface RawHaOptions {
   ha?: string;
   haInstance?: string;
   haTtl?: string;
+  haReplicas?: string;
 }
 
 export interface HaCliConfig {
   group: string;
   instance: string;
   ttlMs: number;
+  /** Replicas of the group's bucket when this instance creates it (an existing bucket is used as it is). */
+  replicas: number;
 }
 
 export function addHaOptions(cmd: Command): Command {
@@ -31,7 +34,11 @@ export function addHaOptions(cmd: Command): Command {
       '--ha-instance <id>',
       'with --ha: this instance id, unique in the group (default: <hostname>-<pid>)',
     )
-    .option('--ha-ttl <ms>', 'with --ha: lease TTL in milliseconds (default: 2000)');
+    .option('--ha-ttl <ms>', 'with --ha: lease TTL in milliseconds (default: 2000)')
+    .option(
+      '--ha-replicas <n>',
+      'with --ha: replicas of the group bucket when it is created here: 1, 3 or 5 (default: 1; use 3 on a 3-node cluster)',
+    );
 }
 
 /** Undefined without --ha. Throws UsageError for a bad value or a flag without what it needs. */
@@ -42,6 +49,7 @@ export function resolveHaOptions(
   if (raw.ha === undefined) {
     if (raw.haInstance !== undefined) throw new UsageError('--ha-instance needs --ha');
     if (raw.haTtl !== undefined) throw new UsageError('--ha-ttl needs --ha');
+    if (raw.haReplicas !== undefined) throw new UsageError('--ha-replicas needs --ha');
     return undefined;
   }
   if (raw.nats === undefined) throw new UsageError('--ha needs --nats (the leases live in NATS)');
@@ -61,7 +69,11 @@ export function resolveHaOptions(
         ? resolveTimings().ttlMs
         : parseInteger('--ha-ttl', raw.haTtl, MIN_TTL_MS, MAX_TTL_MS);
     resolveTimings({ ttlMs });
-    return { group, instance, ttlMs };
+    const replicas = raw.haReplicas === undefined ? 1 : parseInteger('--ha-replicas', raw.haReplicas, 1, 5);
+    if (replicas !== 1 && replicas !== 3 && replicas !== 5) {
+      throw new UsageError(`--ha-replicas: expected 1, 3 or 5, got ${replicas}`);
+    }
+    return { group, instance, ttlMs, replicas };
   } catch (error) {
     if (error instanceof InvalidArgumentError && !(error instanceof UsageError)) {
       throw new UsageError(

@@ -122,6 +122,12 @@ describe('cli ha', () => {
     );
     expect(badTtl.code).toBe(2);
     expect(badTtl.stderr).toContain('--ha-ttl');
+    const badReplicas = await runCli(
+      ['stream', '--ha', 'g', '--ha-replicas', '2', '--nats', nats.url, '--url', sim.url],
+      ENV,
+    );
+    expect(badReplicas.code).toBe(2);
+    expect(badReplicas.stderr).toContain('--ha-replicas: expected 1, 3 or 5');
     const noCreds = await runCli(['stream', '--ha', 'g', '--nats', nats.url]);
     expect(noCreds.code).toBe(2);
     expect(noCreds.stderr).toContain('--ha needs credentials');

@@ -13,6 +13,7 @@ import type { FeedApiKeyStats } from '../../sinks/tick-sink.js';
 import { UsageError } from '../exit-codes.js';
 import type { HaCliConfig } from '../ha-options.js';
 import { natsAuthOptions, natsSecrets } from '../nats-auth.js';
+import { splitList } from '../parse.js';
 import { type SessionOptions, StreamSession } from '../session.js';
 import { type CliStatsSnapshot, fromMultiStats } from '../snapshot.js';
 import type { StreamContext } from './context.js';
@@ -64,7 +65,8 @@ export class HaStreamSession extends StreamSession {
 
   override async start(tokens: readonly number[]): Promise<void> {
     const { config, io } = this.#ctx;
-    const servers = [config.nats!];
+    // A comma-separated list names several nodes of a cluster (the client also learns the others).
+    const servers = splitList(config.nats!);
     this.#ctx.secrets.push(...natsSecrets(io.env, servers));
     const keys = this.#sessionOptions.keys.map((k) => k.id);
     const wants = splitAcross(keys, tokens, this.#sessionOptions.mode);
@@ -83,6 +85,7 @@ export class HaStreamSession extends StreamSession {
       servers,
       connectOptions: await natsAuthOptions(servers, config.natsCreds, io.env),
       timings: { ttlMs: this.#ha.ttlMs },
+      replicas: this.#ha.replicas,
       logger: this.#sessionOptions.logger,
     });
     const say = (line: string) =>
