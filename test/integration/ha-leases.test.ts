@@ -3,8 +3,10 @@
  * sockets: one holder per key, standbys with no sockets, takeover after a crash within the TTL, fast
  * takeover after a release, keys shared out, and the want instruments carried to the next holder.
  */
+import { connect } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.js';
+import { LeaseStore } from '../../src/ha/store.js';
 import type { Mode } from '../../src/protocol/constants.js';
 import type { KiteSimulator } from '../../src/simulator/index.js';
 import { HA_KEYS, haInstance, socketsOf, startHaSimulator, type TestInstance, until } from '../helpers/ha.js';
@@ -177,4 +179,31 @@ describe('ha leases', () => {
     expect(a.controller.want(A.id)?.size).toBe(0);
     await until('a connected', () => socketsOf(sim, A.apiKey).length === 1);
   }, 20_000);
+
+  it('ha - the store lists each key once, even while its records are being rewritten', async () => {
+    const nc = await connect({ servers: nats.url });
+    try {
+      const store = await LeaseStore.open(nc, group(), {
+        cleanupMs: 60_000,
+        timeoutMs: 2_000,
+        storage: 'memory',
+      });
+      const value = new TextEncoder().encode('{}');
+      await Promise.all(Array.from({ length: 300 }, (_, i) => store.put(`member.m${i}`, value)));
+      let writing = true;
+      const writer = (async () => {
+        // Rewrites while the listings run, as live members do every renewMs.
+        for (let i = 0; writing; i++) await store.put(`member.m${i % 300}`, value);
+      })();
+      for (let round = 0; round < 5; round++) {
+        const keys = await store.keysUnder('member');
+        expect(keys.length).toBe(300);
+        expect(new Set(keys).size).toBe(300);
+      }
+      writing = false;
+      await writer;
+    } finally {
+      await nc.close();
+    }
+  }, 30_000);
 });
