@@ -6,6 +6,7 @@
 import { connect } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.js';
+import { leaseKey, wantKey } from '../../src/ha/names.js';
 import { LeaseStore } from '../../src/ha/store.js';
 import type { Mode } from '../../src/protocol/constants.js';
 import type { KiteSimulator } from '../../src/simulator/index.js';
@@ -202,6 +203,37 @@ describe('ha leases', () => {
       }
       writing = false;
       await writer;
+    } finally {
+      await nc.close();
+    }
+  }, 30_000);
+
+  it('ha - hostile bucket entries are reported once and ignored: an unreadable lease lapses and is taken', async () => {
+    const g = group();
+    const nc = await connect({ servers: nats.url });
+    try {
+      const store = await LeaseStore.open(nc, g, { cleanupMs: 60_000, timeoutMs: 2_000, storage: 'memory' });
+      const enc = new TextEncoder();
+      await store.put(leaseKey(A.id), enc.encode(`${'['.repeat(50_000)}${']'.repeat(50_000)}`));
+      await store.put('member.evil', enc.encode('{"v":1,"instance":{"toString":1}}'));
+      await store.put(
+        wantKey(A.id),
+        enc.encode('{"v":1,"apiKeyId":"alpha","by":"x","updatedAt":1,"modes":{"full":[-1]}}'),
+      );
+      const t1 = universe[0]!;
+      const a = start(g, 'inst-a', { timings: { ttlMs: 1_000 }, initialWant: () => new Map([[t1, 'ltp']]) });
+      await a.controller.start();
+      await until('a holds alpha', () => a.controller.held().length === 1, 10_000);
+      // The lease, the member and the want record: one report each, all typed.
+      await until('three reports', () => a.errors.length >= 3);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(a.errors.map((e) => e.name).sort()).toEqual(['HaEntryError', 'HaEntryError', 'HaEntryError']);
+      expect(a.errors.map((e) => e.message).join('\n')).toMatch(
+        /lease\.YWxwaGE[\s\S]*member\.evil|member\.evil[\s\S]*lease\.YWxwaGE/,
+      );
+      // The unreadable want record was ignored: the configured instruments were used.
+      expect([...a.controller.want(A.id)!]).toEqual([[t1, 'ltp']]);
+      await until('a subscribed', () => socketsOf(sim, A.apiKey).some((s) => s.get(t1) === 'ltp'));
     } finally {
       await nc.close();
     }
