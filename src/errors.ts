@@ -47,6 +47,8 @@ export const ErrorCode = {
   TokenProvider: 'ERR_TOKEN_PROVIDER',
   /** The REST login (`POST /session/token`) failed: refused, unreachable, or answered nonsense. */
   Login: 'ERR_LOGIN',
+  /** An entry of a high-availability bucket (lease, member, want) that cannot be read: reported, ignored. */
+  HaEntry: 'ERR_HA_ENTRY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -271,6 +273,18 @@ export class UnexpectedError extends KiteTickerError {
   constructor(message: string) {
     super(ErrorCode.Unexpected, message);
     this.name = 'UnexpectedError';
+  }
+}
+
+/**
+ * An entry of a high-availability bucket (`KITE_HA_<GROUP>`) that is not a lease, member or want record
+ * this library wrote: too large, not JSON, nested, the wrong types. Reported on the controller's
+ * 'error' event and otherwise ignored (a lease that cannot be read lapses like any other).
+ */
+export class HaEntryError extends KiteTickerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.HaEntry, message, options);
+    this.name = 'HaEntryError';
   }
 }
 

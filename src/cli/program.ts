@@ -6,6 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { redact } from '../errors.js';
+import { registerHaCommand } from './commands/ha-status.js';
 import { addChainOptions, registerInstrumentsCommand } from './commands/instruments-cli.js';
 import { registerLoginCommand } from './commands/login.js';
 import { type RawRelayOptions, resolveRelayConfig, runRelay } from './commands/relay.js';
@@ -16,6 +17,7 @@ import { runStream } from './commands/stream.js';
 import { type RawSubscribeOptions, resolveSubscribeConfig, runSubscribe } from './commands/subscribe.js';
 import { ExitCode, exitCodeOf, UsageError } from './exit-codes.js';
 import { resolveSymbolFilters } from './filter-symbols.js';
+import { addHaOptions, type RawHaOptions, resolveHaOptions } from './ha-options.js';
 import type { CliIo } from './io.js';
 import { type RawStreamOptions, resolveStreamConfig } from './stream-config.js';
 import { terminalLine } from './terminal-text.js';
@@ -164,20 +166,23 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       `\nExit codes: 0 success, 1 runtime failure (connection, authentication, I/O), 2 usage error.\nNo credentials in the environment: \`stream\` and \`record\` use a built-in simulator.${docsLine()}`,
     );
 
-  addStreamOptions(
-    program
-      .command('stream')
-      .description('stream ticks: a live view on a terminal, one JSON tick per line when piped')
-      .addOption(
-        new Option(
-          '-f, --format <format>',
-          'auto, view, ndjson or none (default: auto = view on a terminal, else ndjson)',
+  addHaOptions(
+    addStreamOptions(
+      program
+        .command('stream')
+        .description('stream ticks: a live view on a terminal, one JSON tick per line when piped')
+        .addOption(
+          new Option(
+            '-f, --format <format>',
+            'auto, view, ndjson or none (default: auto = view on a terminal, else ndjson)',
+          ),
         ),
-      ),
+    ),
   )
     .addHelpText('after', ENV_HELP)
-    .action(async (args: string[], opts: RawStreamOptions) => {
+    .action(async (args: string[], opts: RawStreamOptions & RawHaOptions) => {
       const config = resolveStreamConfig(args, opts, io.env, isTty, 'ndjson');
+      config.ha = resolveHaOptions(opts, config.simulator);
       exitCode = await runStream(config, io);
     });
 
@@ -321,6 +326,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     exitCode = code;
   });
   registerLoginCommand(program, io, (code) => {
+    exitCode = code;
+  });
+  registerHaCommand(program, io, (code) => {
     exitCode = code;
   });
 

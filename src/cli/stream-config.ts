@@ -5,6 +5,7 @@
 import { KITE_LIMITS, type Mode } from '../protocol/constants.js';
 import { type LoadedCredentials, loadCredentials } from './credentials.js';
 import { UsageError } from './exit-codes.js';
+import type { HaCliConfig } from './ha-options.js';
 import {
   parseChoice,
   parseInteger,
@@ -77,6 +78,8 @@ export interface StreamConfig {
   summary: boolean;
   /** --chain, --follow, --watchlist, --api-url (stream-instruments.ts). */
   chain: ChainConfig;
+  /** `stream --ha GROUP` (ha-options.ts); undefined without --ha. */
+  ha?: HaCliConfig | undefined;
 }
 
 export const STREAM_DEFAULTS = {

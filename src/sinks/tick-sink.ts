@@ -52,12 +52,28 @@ export interface FeedApiKeyStats {
   connections: FeedConnectionStats[];
 }
 
+/** An HA instance's state (`stream --ha`; src/ha/controller.ts `HaStats` has this shape). */
+export interface FeedHaStats {
+  group: string;
+  instance: string;
+  /** Live members of the group, this one included. */
+  members: number;
+  keys: { apiKeyId: string; role: 'active' | 'standby' }[];
+  /** Leases this instance took. */
+  takeovers: number;
+  /** Keys given up, by reason (fenced, stolen, released, rebalanced). */
+  lost: Record<string, number>;
+  renew: { count: number; failures: number; lastMs: number; maxMs: number; totalMs: number };
+}
+
 /** The manager's counters, flat (the CLI's `CliStatsSnapshot` has this shape). */
 export interface FeedSnapshot {
   /** Epoch ms the snapshot was taken. */
   at: number;
   uptimeMs: number;
   apiKeys: FeedApiKeyStats[];
+  /** With `stream --ha` only. */
+  ha?: FeedHaStats;
 }
 
 /** What a sink attaches to. The manager itself fits the event half; the CLI adds raw frames and stats. */

@@ -34,6 +34,7 @@ const samples: Record<string, () => KiteTickerError> = {
   UnexpectedError: () => new errors.UnexpectedError('x'),
   TokenProviderError: () => new errors.TokenProviderError('x'),
   LoginError: () => new errors.LoginError('x'),
+  HaEntryError: () => new errors.HaEntryError('x'),
 };
 
 /** Every class exported by src/errors.ts that extends KiteTickerError (the base itself excluded). */

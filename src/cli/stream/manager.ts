@@ -6,11 +6,12 @@
  */
 import type { LiveChain } from '../../instruments/index.js';
 import { redactUrl } from '../../redact.js';
-import { StreamSession } from '../session.js';
+import type { StreamSession } from '../session.js';
 import { buildChains } from '../stream-instruments.js';
 import type { StreamContext } from './context.js';
 import type { StreamCredentials } from './credentials.js';
 import type { ManagerFeed } from './feed.js';
+import { streamSession } from './ha.js';
 import type { StreamInstruments } from './instruments.js';
 
 export interface StreamManager {
@@ -38,7 +39,8 @@ export async function buildManager(
   }
   const url = sim ? sim.simulator.url : config.url;
   const shownUrl = redactUrl(url);
-  const session = new StreamSession({
+  // --ha: the same session face, but the keys open only while this instance holds their leases.
+  const session = streamSession(ctx, {
     keys: credentials.keys,
     url,
     mode: config.mode,

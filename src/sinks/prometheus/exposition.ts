@@ -3,6 +3,7 @@
  * prom-client: the data is a snapshot we already have, so rendering on each scrape is all that is needed.
  */
 import type { FeedSnapshot } from '../tick-sink.js';
+import { renderHaFamilies } from './ha-exposition.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -151,5 +152,6 @@ export function renderPrometheus(snapshot: FeedSnapshot, counters: ExtraCounters
       [['', counters.recordDrops]],
     );
   }
+  if (snapshot.ha) renderHaFamilies(snapshot.ha, (...f) => family(out, ...f), escapeLabel);
   return `${out.join('\n')}\n`;
 }

@@ -1,0 +1,184 @@
+/**
+ * A group's bucket (`KITE_HA_<GROUP>`, JetStream KV, history 1, max age = the cleanup TTL) and the
+ * few operations the lease protocol uses. Leases are only ever written with create() (no entry, or a
+ * deleted one) or a revision-checked update(), and released with a revision-checked delete(): two
+ * instances can never both believe a write of theirs made them the holder.
+ *
+ * `@nats-io/kv` is an optional peer dependency, loaded on first use.
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { ConnectionError, InvalidArgumentError, KiteTickerError } from '../errors.js';
+import { bucketName } from './names.js';
+
+type KvModule = typeof import('@nats-io/kv');
+type KvBucket = Awaited<ReturnType<InstanceType<KvModule['Kvm']>['create']>>;
+
+/** One entry as read: `value` undefined for a deleted or purged one. */
+export interface StoreEntry {
+  key: string;
+  revision: number;
+  value: Uint8Array | undefined;
+}
+
+export interface StoreOptions {
+  /** Max age of every entry, in ms. */
+  cleanupMs: number;
+  /** Replicas of the bucket's stream (1, 3 or 5). Default 1. */
+  replicas?: number;
+  /** Default 'file': leases survive a NATS restart. */
+  storage?: 'file' | 'memory';
+  /** Each request gives up after this long. */
+  timeoutMs: number;
+}
+
+async function loadKv(): Promise<KvModule> {
+  try {
+    return await import('@nats-io/kv');
+  } catch (cause) {
+    throw new InvalidArgumentError(
+      'high availability needs the packages @nats-io/kv and @nats-io/jetstream (npm i @nats-io/kv @nats-io/jetstream)',
+      { cause },
+    );
+  }
+}
+
+export class LeaseStore {
+  readonly bucket: string;
+  readonly #kv: KvBucket;
+  readonly #timeoutMs: number;
+
+  private constructor(bucket: string, kv: KvBucket, timeoutMs: number) {
+    this.bucket = bucket;
+    this.#kv = kv;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Opens the group's bucket, creating it when missing (an existing one is used as it is). */
+  static async open(nc: NatsConnection, group: string, options: StoreOptions): Promise<LeaseStore> {
+    const name = bucketName(group);
+    const [kvm, js] = await Promise.all([loadKv(), import('@nats-io/jetstream')]);
+    const client = js.jetstream(nc, { timeout: options.timeoutMs });
+    try {
+      const kv = await new kvm.Kvm(client).create(name, {
+        history: 1,
+        ttl: options.cleanupMs,
+        replicas: options.replicas ?? 1,
+        storage: options.storage === 'memory' ? js.StorageType.Memory : js.StorageType.File,
+      });
+      return new LeaseStore(name, kv, options.timeoutMs);
+    } catch (error) {
+      throw wrap(error, `cannot open the high-availability bucket ${name}`);
+    }
+  }
+
+  /** Opens an existing bucket only (for status): rejects with ConnectionError when there is none. */
+  static async openExisting(nc: NatsConnection, group: string, timeoutMs: number): Promise<LeaseStore> {
+    const name = bucketName(group);
+    const [kvm, js] = await Promise.all([loadKv(), import('@nats-io/jetstream')]);
+    try {
+      const kv = await new kvm.Kvm(js.jetstream(nc, { timeout: timeoutMs })).open(name);
+      await kv.status();
+      return new LeaseStore(name, kv, timeoutMs);
+    } catch (error) {
+      throw wrap(error, `cannot open the high-availability bucket ${name}`);
+    }
+  }
+
+  async get(key: string): Promise<StoreEntry | undefined> {
+    try {
+      const e = await this.#kv.get(key);
+      if (e === null) return undefined;
+      return { key, revision: e.revision, value: e.operation === 'PUT' ? e.value : undefined };
+    } catch (error) {
+      throw wrap(error, `cannot read ${key}`);
+    }
+  }
+
+  /** Writes `key` only if it has no live entry. Returns the new revision. */
+  async create(key: string, data: Uint8Array): Promise<number> {
+    try {
+      return await this.#kv.create(key, data);
+    } catch (error) {
+      throw wrap(error, `cannot create ${key}`);
+    }
+  }
+
+  /** Writes `key` only if its revision is still `revision`. Returns the new revision. */
+  async update(key: string, data: Uint8Array, revision: number): Promise<number> {
+    try {
+      return await this.#kv.update(key, data, revision, this.#timeoutMs);
+    } catch (error) {
+      throw wrap(error, `cannot update ${key}`);
+    }
+  }
+
+  /** Deletes `key` only if its revision is still `revision`. */
+  async delete(key: string, revision: number): Promise<void> {
+    try {
+      await this.#kv.delete(key, { previousSeq: revision });
+    } catch (error) {
+      throw wrap(error, `cannot delete ${key}`);
+    }
+  }
+
+  /** Unconditional write: only for records one instance alone writes (its member record, its wants). */
+  async put(key: string, data: Uint8Array): Promise<number> {
+    try {
+      return await this.#kv.put(key, data, { timeout: this.#timeoutMs });
+    } catch (error) {
+      throw wrap(error, `cannot write ${key}`);
+    }
+  }
+
+  /** Unconditional delete (an instance's own member record). */
+  async remove(key: string): Promise<void> {
+    try {
+      await this.#kv.delete(key);
+    } catch (error) {
+      throw wrap(error, `cannot delete ${key}`);
+    }
+  }
+
+  /**
+   * Calls `onChange` for every later write or delete under `prefix.`: only a hint that something
+   * changed (nats-server 2.9 sends nothing when max age removes an entry, so no decision rests on it).
+   * Returns the function that stops watching.
+   */
+  async watch(prefix: string, onChange: (key: string, deleted: boolean) => void): Promise<() => void> {
+    try {
+      const iterator = await this.#kv.watch({ key: `${prefix}.>`, include: 'updates' });
+      void (async () => {
+        for await (const e of iterator) onChange(e.key, e.operation !== 'PUT');
+      })().catch(() => undefined);
+      return () => iterator.stop();
+    } catch (error) {
+      throw wrap(error, `cannot watch ${prefix} entries`);
+    }
+  }
+
+  /** The keys under `prefix.` (e.g. 'member'), live ones only, each once. */
+  async keysUnder(prefix: string): Promise<string[]> {
+    try {
+      // A Set: the listing is a consumer that also delivers writes made while it runs, so a member
+      // rewriting its record meanwhile (every renewMs) would be listed twice.
+      const out = new Set<string>();
+      for await (const k of await this.#kv.keys(`${prefix}.>`)) out.add(k);
+      return [...out];
+    } catch (error) {
+      throw wrap(error, `cannot list ${prefix} entries`);
+    }
+  }
+}
+
+/** The server refused a write because the entry changed since the revision we gave (someone else wrote). */
+export function isRevisionConflict(error: unknown): boolean {
+  const cause = error instanceof KiteTickerError ? error.cause : error;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return code === 10071 || code === 10164;
+}
+
+function wrap(error: unknown, what: string): KiteTickerError {
+  if (error instanceof KiteTickerError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new ConnectionError(`${what}: ${detail}`, { cause: error });
+}
