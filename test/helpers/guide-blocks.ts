@@ -98,6 +98,7 @@ export function blockModule(block: GuideBlock, modulePath: string): string {
     'kiteticker-manager/nats': 'sinks/index.js',
     'kiteticker-manager/compat': 'compat/index.js',
     'kiteticker-manager/relay': 'relay/index.js',
+    'kiteticker-manager/ha': 'ha/index.js',
   };
   const imports: string[] = [];
   const body: string[] = [];
