@@ -17,7 +17,7 @@ export interface LiteClient {
   /** Packet lengths received (184 full, 44 quote, 8 ltp; 32/28/8 for indices). */
   lengths: Set<number>;
   ticks: number;
-  /** Send-to-receive latency of stamped full packets (simulator `stampSendTime`). */
+  /** Send-to-receive latency of stamped full packets (simulator `stampSendTime`); may be shared. */
   latency: LatencyHistogram;
   /** ms from the connect call to the WebSocket being open. */
   openMs: number;
@@ -25,7 +25,12 @@ export interface LiteClient {
 }
 
 /** Opens a light client; rejects with `HTTP <status>` for a refused upgrade. */
-export function connectLite(url: string, id: string, token: string): Promise<LiteClient> {
+export function connectLite(
+  url: string,
+  id: string,
+  token: string,
+  latency: LatencyHistogram = new LatencyHistogram(),
+): Promise<LiteClient> {
   const t0 = performance.now();
   const ws = new WebSocket(
     `${url}/?api_key=${encodeURIComponent(id)}&access_token=${encodeURIComponent(token)}`,
@@ -36,7 +41,7 @@ export function connectLite(url: string, id: string, token: string): Promise<Lit
     seen: new Set(),
     lengths: new Set(),
     ticks: 0,
-    latency: new LatencyHistogram(),
+    latency,
     openMs: 0,
     closed: new Promise((resolve) =>
       ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
