@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { redact } from '../errors.js';
 import { addChainOptions, registerInstrumentsCommand } from './commands/instruments-cli.js';
 import { registerLoginCommand } from './commands/login.js';
+import { type RawRelayOptions, resolveRelayConfig, runRelay } from './commands/relay.js';
 import { type RawReplayOptions, resolveReplayConfig, runReplay } from './commands/replay.js';
 import { runReplayServe } from './commands/replay-serve.js';
 import { type RawSimulateOptions, resolveSimulateConfig, runSimulate } from './commands/simulate.js';
@@ -288,6 +289,31 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--clock-speed <n>', 'simulated seconds per real second (turns the trading clock on; default: 1)')
     .action(async (opts: RawSimulateOptions) => {
       exitCode = await runSimulate(resolveSimulateConfig(opts), io);
+    });
+
+  program
+    .command('relay')
+    .description('serve Kite clients (any language) from one set of Kite connections: a Kite ticker relay')
+    .option(
+      '--keys-file <file>',
+      'upstream API keys: JSON [{id, apiKey, accessToken}] (default: environment)',
+    )
+    .option('--url <url>', "upstream ticker URL (default: wss://ws.kite.trade; a simulator's ws://...)")
+    .option('-p, --port <port>', 'port to listen on (default: 8765; 0 = any free port, printed)')
+    .option('--host <host>', 'address to bind (default: 127.0.0.1)')
+    .option('--tls-cert <file>', 'PEM certificate: serve wss:// (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option(
+      '--clients-file <file>',
+      'relay clients: JSON [{id, accessToken, maxInstruments?, maxSockets?, modes?, orders?}], watched',
+    )
+    .option(
+      '--linger <seconds>',
+      'keep an instrument no client wants subscribed upstream this long (default: 5)',
+    )
+    .option('-d, --duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)')
+    .action(async (opts: RawRelayOptions) => {
+      exitCode = await runRelay(resolveRelayConfig(opts), io);
     });
 
   registerInstrumentsCommand(program, io, (code) => {

@@ -19,6 +19,8 @@ export interface RelayManager extends UpstreamManager {
   off(event: string, listener: (...args: never[]) => void): unknown;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** A new access token for an upstream key (sockets that gave up on a 403 reopen with it). */
+  updateAccessToken(apiKeyId: string, accessToken: string): Promise<void>;
   getStats(): unknown;
 }
 

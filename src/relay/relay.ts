@@ -86,9 +86,10 @@ export class KiteRelay extends EventEmitter<KiteRelayEvents> {
       connectionLimitStatus: 429,
       maxInstrumentsPerConnection: o.maxInstrumentsPerSocket,
       heartbeatIntervalMs: o.heartbeatIntervalMs,
-      // The per-client command log is for the simulator's introspection; the relay keeps a short one.
-      commandLogLimit: 16,
-      commandLogBytes: 64 * 1024,
+      // The per-key command log serves the simulator's introspection; the relay reads none, so it keeps
+      // the least the front end allows (its newest entry), bounded by the client table's size.
+      commandLogLimit: 1,
+      commandLogBytes: 1024,
       upgradeRequiredText: 'this is a Kite ticker relay: connect with a WebSocket\n',
       logger: this.#log,
       ...(options.tls ? { tls: options.tls } : {}),
@@ -211,6 +212,14 @@ export class KiteRelay extends EventEmitter<KiteRelayEvents> {
     return `${this.#options.tls ? 'wss' : 'ws'}://${h}:${this.port}`;
   }
 
+  /**
+   * Gives an upstream key a new access token (Kite's expire daily; a key refused with 403 waits for
+   * one). Clients stay connected meanwhile and resume when the upstream does.
+   */
+  updateAccessToken(apiKeyId: string, accessToken: string): Promise<void> {
+    return this.#manager.updateAccessToken(apiKeyId, accessToken);
+  }
+
   /** The upstream manager. */
   get manager(): RelayManager {
     return this.#manager;
@@ -247,7 +256,8 @@ export class KiteRelay extends EventEmitter<KiteRelayEvents> {
         droppedTicks: s.droppedTicks,
         refusedCommands: s.refusedCommands,
         queuedFrames: s.queuedFrames,
-        queuedBytes: s.queuedBytes + s.conn.ws.bufferedAmount,
+        queuedBytes: s.queuedBytes,
+        socketBufferedBytes: s.conn.ws.bufferedAmount,
         lagMs: s.lagMs(now),
         openedAt: s.conn.openedAt,
       });

@@ -20,8 +20,10 @@ export interface RelayClientStats {
   refusedCommands: number;
   /** Frames waiting in the relay for the socket to drain. */
   queuedFrames: number;
-  /** Bytes waiting: the relay's queue plus the socket's buffer. */
+  /** Bytes waiting in the relay's queue for this client (bounded by `sendBufferBytes`, plus one frame). */
   queuedBytes: number;
+  /** Bytes handed to the socket and not yet written to the network (ws `bufferedAmount`). */
+  socketBufferedBytes: number;
   /** Age of the oldest waiting frame, ms (0: nothing waits). */
   lagMs: number;
   /** Epoch ms. */
