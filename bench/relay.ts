@@ -16,6 +16,7 @@
  * holds (so the upstream does not change): the difference divided by the probe's size.
  */
 
+import os from 'node:os';
 import type { RelayWindow } from './clients/relay.js';
 import { Flags } from './lib/args.js';
 import { BenchChild } from './lib/child.js';
@@ -35,6 +36,7 @@ const flags = new Flags({
   warm: 'warm-up seconds after connecting (default 3; --quick 2)',
   rate: 'ticks per second per instrument (default 1: Kite pace)',
   probe: 'extra clients for the memory-per-client probe (default min(clients, 50))',
+  storm: 'clients connecting at the same moment in the accept storm (default 1000; --quick 200)',
   quick: 'short run for `npm run bench`',
 });
 const quick = flags.has('quick');
@@ -47,6 +49,7 @@ const WINDOW_MS = flags.number('seconds', quick ? 2 : 4) * 1000;
 const WARM_MS = flags.number('warm', quick ? 2 : 3) * 1000;
 const RATE = flags.number('rate', 1);
 const PROBE = flags.number('probe', Math.min(CLIENTS, 50));
+const STORM = flags.number('storm', quick ? 200 : 1000);
 const SIM_OPTIONS = {
   ticksPerSecond: RATE,
   stampSendTime: true,
@@ -203,6 +206,58 @@ async function relayRun(plan: number[][]): Promise<RelayResult> {
   }
 }
 
+interface StormResult {
+  openMs: number[];
+  refused: number;
+  unserved: number;
+  servedMs: number;
+  memory: [Memory, Memory];
+}
+
+/**
+ * The accept storm: STORM clients open at the same instant (their own process), each then subscribes
+ * 5 instruments (overlapping, ltp); time to open per client, time until every one had its ticks, and
+ * the relay's memory per connected client.
+ */
+async function stormRun(): Promise<StormResult> {
+  const sim = new BenchChild('servers/simulator.ts', [
+    JSON.stringify({ ticksPerSecond: 1, universeSize: 2000 }),
+    '2000',
+  ]);
+  let relay: BenchChild | undefined;
+  let clients: BenchChild | undefined;
+  try {
+    const ready = (await sim.next('ready')) as unknown as { url: string; tokens: number[] };
+    relay = new BenchChild(
+      'servers/relay.ts',
+      [JSON.stringify({ simUrl: ready.url, clients: STORM, keys: 1 })],
+      {
+        nodeFlags: ['--expose-gc'],
+      },
+    );
+    const { url } = (await relay.next('ready')) as unknown as { url: string };
+    relay.send({ type: 'memory' });
+    const mem0 = (await relay.next('memory')) as unknown as Memory;
+    const plan = planClients(ready.tokens, STORM, 5);
+    clients = new BenchChild('clients/relay-storm.ts', []);
+    clients.send({
+      type: 'run',
+      url,
+      clients: benchClients(STORM).map((c, i) => ({ id: c.id, token: c.accessToken, tokens: plan[i]! })),
+    });
+    const result = (await clients.next('result')) as unknown as Omit<StormResult, 'memory'>;
+    relay.send({ type: 'memory' });
+    const mem1 = (await relay.next('memory')) as unknown as Memory;
+    return { ...result, memory: [mem0, mem1] };
+  } finally {
+    await clients?.stop();
+    await relay?.stop();
+    await sim.stop();
+  }
+}
+
+// The machine's load is part of the result: latency on a shared 2-core machine is mostly run-queue wait.
+const loadStart = os.loadavg()[0]!;
 const plan = planClients(
   Array.from({ length: UNIVERSE }, (_, i) => i),
   CLIENTS,
@@ -218,14 +273,21 @@ const r = await relayRun(plan);
 process.stderr.write(
   `relay: ${fmtMs(r.relay.usPerTick)} us/delivered tick, p99 ${fmtMs(r.clients.p99)} ms\n`,
 );
+const storm = await stormRun();
+const loadEnd = os.loadavg()[0]!;
 
 const [m0, m1, m2] = r.memory;
 const perProbe = (k: 'rss' | 'heapUsed' | 'external') => (m2[k] - m1[k]) / PROBE;
 const perClientAll = (k: 'rss' | 'heapUsed' | 'external') => (m1[k] - m0[k]) / CLIENTS;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)}`;
+/** Nearest-rank percentile. */
+const pct = (values: readonly number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+};
 
 console.log(
-  `${machineLine()}\n${CLIENTS} relay clients x ${PER_CLIENT} instruments (full mode) over ${union} upstream instruments on ${KEYS} keys x 3 sockets; ${RATE} tick/s per instrument (Kite's pace); simulator, relay and clients each in their own process. Medians of ${WINDOWS} windows of ${WINDOW_MS / 1000} s after ${WARM_MS / 1000} s warm-up; max over all windows; latency = simulator send -> client receive. Baselines run in the same invocation over the same ${union} instruments, directly from the simulator.\n`,
+  `${machineLine(`load average ${loadStart.toFixed(1)} at start, ${loadEnd.toFixed(1)} at end`)}\n${CLIENTS} relay clients x ${PER_CLIENT} instruments (full mode) over ${union} upstream instruments on ${KEYS} keys x 3 sockets; ${RATE} tick/s per instrument (Kite's pace); simulator, relay and clients each in their own process. Medians of ${WINDOWS} windows of ${WINDOW_MS / 1000} s after ${WARM_MS / 1000} s warm-up; max over all windows; latency = simulator send -> client receive. Baselines run in the same invocation over the same ${union} instruments, directly from the simulator.\n`,
 );
 const dash = '-';
 console.log(
@@ -290,6 +352,31 @@ console.log(
       [`connecting + subscribing ${CLIENTS} clients (50 at a time)`, `${fmtMs(r.connectMs)} ms`, ''],
     ],
     ['left', 'right', 'left'],
+  ),
+);
+const [s0, s1] = storm.memory;
+const opened = storm.openMs.length;
+console.log(
+  `\nAccept storm: ${STORM} clients (1 relay client id each) open at the same instant from their own process, then each subscribes 5 instruments (ltp); relay on 1 upstream key.\n`,
+);
+console.log(
+  markdownTable(
+    ['measure', 'value'],
+    [
+      ['opened / refused / failed', `${opened} / ${storm.refused} / ${STORM - opened - storm.refused}`],
+      [
+        'time to open p50 / p99 / max',
+        `${fmtMs(pct(storm.openMs, 50))} / ${fmtMs(pct(storm.openMs, 99))} / ${fmtMs(Math.max(...storm.openMs))} ms`,
+      ],
+      [
+        'every client had each of its ticks after',
+        `${fmtMs(storm.servedMs)} ms (${storm.unserved} unserved)`,
+      ],
+      [
+        'relay memory per connected client: heap / external / RSS',
+        `${kb((s1.heapUsed - s0.heapUsed) / STORM)} / ${kb((s1.external - s0.external) / STORM)} / ${kb((s1.rss - s0.rss) / STORM)} KiB`,
+      ],
+    ],
   ),
 );
 if (!m2.gc) console.log('\n(no --expose-gc in the relay process: memory figures include garbage)');
