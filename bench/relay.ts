@@ -100,6 +100,10 @@ interface RelayResult {
   clients: Summary;
   upstreamTokens: number;
   connectMs: number;
+  /** The relay's work per upstream frame, p50/p99 (medians over windows) and max, ms. */
+  work: [number, number, number];
+  /** Median over windows of the relay's event-loop delay p99, ms. */
+  loopDelayP99: number;
   minClientTicks: number;
   drops: number;
   /** Before any client, with the clients, with the probe on top. */
@@ -131,6 +135,10 @@ async function relayRun(plan: number[][]): Promise<RelayResult> {
         ticksSent: number;
         upstreamTokens: number;
         droppedFrames: number;
+        workP50: number;
+        workP99: number;
+        workMax: number;
+        loopDelayP99: number;
       };
     };
     const mem0 = await memory();
@@ -153,7 +161,13 @@ async function relayRun(plan: number[][]): Promise<RelayResult> {
     const { ms: connectMs } = (await clients.next('connected')) as unknown as { ms: number };
     await clients.next('warm');
     let before = await stats();
-    const relayWindows: { cpu: number; usPerTick: number; rate: number }[] = [];
+    const relayWindows: {
+      cpu: number;
+      usPerTick: number;
+      rate: number;
+      work: [number, number, number];
+      loop: number;
+    }[] = [];
     const clientWindows: RelayWindow[] = [];
     for (let w = 0; w < WINDOWS; w++) {
       clientWindows.push((await clients.next('window')) as unknown as RelayWindow);
@@ -165,6 +179,8 @@ async function relayRun(plan: number[][]): Promise<RelayResult> {
         cpu: cpu / wall,
         usPerTick: (cpu * 1000) / Math.max(1, sent),
         rate: sent / (wall / 1000),
+        work: [after.workP50, after.workP99, after.workMax],
+        loop: after.loopDelayP99,
       });
       before = after;
     }
@@ -195,6 +211,12 @@ async function relayRun(plan: number[][]): Promise<RelayResult> {
       },
       upstreamTokens: end.upstreamTokens,
       connectMs,
+      work: [
+        median(relayWindows.map((w) => w.work[0])),
+        median(relayWindows.map((w) => w.work[1])),
+        Math.max(...relayWindows.map((w) => w.work[2])),
+      ],
+      loopDelayP99: median(relayWindows.map((w) => w.loop)),
       minClientTicks: Math.min(...clientWindows.map((w) => w.minClientTicks)),
       drops: end.droppedFrames,
       memory: [mem0, mem1, mem2],
@@ -330,6 +352,12 @@ console.log(
     [
       ['added latency p50 (relay clients - bare direct)', `${fmtMs(r.clients.p50 - bare.p50)} ms`, ''],
       ['added latency p99', `${fmtMs(addedP99)} ms`, `< 2 ms: ${addedP99 < 2 ? 'met' : 'not met'}`],
+      [
+        "relay's own work per upstream frame (cut + every send) p50 / p99 / max",
+        `${fmtMs(r.work[0])} / ${fmtMs(r.work[1])} / ${fmtMs(r.work[2])} ms`,
+        'the rest of the added latency is waiting for a CPU',
+      ],
+      ["relay's event-loop delay p99", `${fmtMs(r.loopDelayP99)} ms`, ''],
       [
         'relay CPU per delivered tick / manager CPU per received tick',
         `${ratio.toFixed(2)}x`,
