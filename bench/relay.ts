@@ -38,6 +38,7 @@ const flags = new Flags({
   probe: 'extra clients for the memory-per-client probe (default min(clients, 50))',
   storm: 'clients connecting at the same moment in the accept storm (default 1000; --quick 200)',
   quick: 'short run for `npm run bench`',
+  profile: 'write a V8 CPU profile of the relay process (scale run) to this directory',
 });
 const quick = flags.has('quick');
 const CLIENTS = flags.number('clients', quick ? 20 : 100);
@@ -50,6 +51,7 @@ const WARM_MS = flags.number('warm', quick ? 2 : 3) * 1000;
 const RATE = flags.number('rate', 1);
 const PROBE = flags.number('probe', Math.min(CLIENTS, 50));
 const STORM = flags.number('storm', quick ? 200 : 1000);
+const PROFILE_DIR = flags.has('profile') ? flags.string('profile', 'bench-profiles') : undefined;
 const SIM_OPTIONS = {
   ticksPerSecond: RATE,
   stampSendTime: true,
@@ -119,7 +121,9 @@ async function relayRun(plan: number[][]): Promise<RelayResult> {
     relay = new BenchChild(
       'servers/relay.ts',
       [JSON.stringify({ simUrl: ready.url, clients: CLIENTS + PROBE, keys: KEYS })],
-      { nodeFlags: ['--expose-gc'] },
+      {
+        nodeFlags: ['--expose-gc', ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])],
+      },
     );
     const { url } = (await relay.next('ready')) as unknown as { url: string };
     const r = relay;
