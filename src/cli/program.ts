@@ -312,6 +312,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       'keep an instrument no client wants subscribed upstream this long (default: 5)',
     )
     .option('-d, --duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)')
+    .option('-v, --verbose', 'log connections and upstream activity on stderr (warnings are always shown)')
     .action(async (opts: RawRelayOptions) => {
       exitCode = await runRelay(resolveRelayConfig(opts), io);
     });

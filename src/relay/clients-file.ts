@@ -6,7 +6,6 @@
  */
 import { type FSWatcher, readFileSync, statSync, unwatchFile, watch, watchFile } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { permissionWarning } from '../cli/credentials.js';
 import { InvalidArgumentError } from '../errors.js';
 import {
   type ClientDefaults,
@@ -33,9 +32,26 @@ export function readClientsFile(path: string, defaults: ClientDefaults): RelayCl
   return parseClientsFile(text, path, defaults);
 }
 
-/** The warning for a clients file others can read (it holds client tokens), if any. */
-export function clientsFileWarning(path: string): string | undefined {
-  return permissionWarning(path)?.replace('holds access tokens', 'holds relay client tokens');
+/**
+ * The warning for a clients file others can read (it holds client tokens), if any: used with a warning,
+ * like ssh with a private key (the CLI's keys file has the same rule). Not on Windows, where the mode
+ * bits mean nothing.
+ */
+export function clientsFileWarning(
+  path: string,
+  platform: NodeJS.Platform = process.platform,
+): string | undefined {
+  if (platform === 'win32') return undefined;
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  const who = mode & 0o007 ? 'other users' : 'its group';
+  const octal = mode.toString(8).padStart(4, '0');
+  return `${path} holds relay client tokens but its permissions ${octal} are too open (${who} can access it); run: chmod 600 ${path}`;
 }
 
 const DEBOUNCE_MS = 25;

@@ -1,48 +1,55 @@
 /**
- * Who wants which token: token -> (session -> mode rank). The upstream holds the union of these tokens,
- * each at the highest rank any session wants (`max`). The dispatcher reads `subscribers(token)` per
- * packet, so a frame costs one Map look-up per packet plus one step per interested session: never
- * clients x tokens.
+ * Who wants which token: token -> (session -> mode rank), with a count of sessions per rank so the
+ * highest rank wanted (`max`) is O(1) however many sessions share a token. The upstream holds the union
+ * of these tokens, each at `max`. The dispatcher reads `subscribers(token)` per packet, so a frame costs
+ * one Map look-up per packet plus one step per interested session: never clients x tokens.
  */
+interface Entry<S> {
+  subs: Map<S, number>;
+  /** Sessions wanting the token at rank 0, 1, 2. */
+  counts: [number, number, number];
+}
+
 export class Interest<S> {
-  readonly #subs = new Map<number, Map<S, number>>();
+  readonly #entries = new Map<number, Entry<S>>();
 
   /** Sets `session`'s rank for `token` (adds it if new). */
   set(token: number, session: S, rank: number): void {
-    let m = this.#subs.get(token);
-    if (!m) {
-      m = new Map();
-      this.#subs.set(token, m);
+    let e = this.#entries.get(token);
+    if (!e) {
+      e = { subs: new Map(), counts: [0, 0, 0] };
+      this.#entries.set(token, e);
     }
-    m.set(session, rank);
+    const old = e.subs.get(session);
+    if (old !== undefined) e.counts[old as 0 | 1 | 2]--;
+    e.subs.set(session, rank);
+    e.counts[rank as 0 | 1 | 2]++;
   }
 
   /** Forgets `session`'s interest in `token`. */
   delete(token: number, session: S): void {
-    const m = this.#subs.get(token);
-    if (!m) return;
-    m.delete(session);
-    if (m.size === 0) this.#subs.delete(token);
+    const e = this.#entries.get(token);
+    if (!e) return;
+    const old = e.subs.get(session);
+    if (old === undefined) return;
+    e.subs.delete(session);
+    e.counts[old as 0 | 1 | 2]--;
+    if (e.subs.size === 0) this.#entries.delete(token);
   }
 
   subscribers(token: number): ReadonlyMap<S, number> | undefined {
-    return this.#subs.get(token);
+    return this.#entries.get(token)?.subs;
   }
 
   /** The highest rank wanted for `token`, or -1 when no session wants it. */
   max(token: number): number {
-    const m = this.#subs.get(token);
-    if (!m) return -1;
-    let max = -1;
-    for (const r of m.values()) {
-      if (r > max) max = r;
-      if (max === 2) break;
-    }
-    return max;
+    const e = this.#entries.get(token);
+    if (!e) return -1;
+    return e.counts[2] > 0 ? 2 : e.counts[1] > 0 ? 1 : e.counts[0] > 0 ? 0 : -1;
   }
 
   /** Tokens at least one session wants. */
   get size(): number {
-    return this.#subs.size;
+    return this.#entries.size;
   }
 }

@@ -77,7 +77,7 @@ export class RelaySession {
     this.#queuedAt.push(now);
     this.#packets.push(packets);
     this.queuedBytes += frame.byteLength;
-    if (this.backlogSince === 0) this.backlogSince = now;
+    if (this.queuedFrames === 1) this.backlogSince = now; // the queue was empty: the backlog starts
     const buffered = this.conn.ws.bufferedAmount;
     // The newest frame always stays: it is the freshest snapshot the client can get.
     while (this.queuedFrames > 1 && buffered + this.queuedBytes > softBytes) {

@@ -19,6 +19,7 @@ const built = [
   'compat/index.js',
   'simulator/index.js',
   'sinks/index.js',
+  'relay/index.js',
 ].every((f) => existsSync(fileURLToPath(new URL(`../../dist/${f}`, import.meta.url))));
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 const requireEsm = major > 20 || (major === 20 && minor >= 19);
@@ -46,6 +47,7 @@ describe('cjs consumer', () => {
       decoded: 123.45,
       simulator: 'function',
       nats: 'function',
+      relay: 'function',
       tokenHidden: true,
     });
   });

@@ -23,7 +23,7 @@ describe('kiteticker relay', () => {
   it('cli relay - serves Kite clients from the upstream, prints its port and a one-time client token, stops on SIGTERM', async () => {
     sim = new KiteSimulator({ universeSize: 500, seed: 3, ticksPerSecond: 5, batchIntervalMs: 50 });
     await sim.start();
-    const run = startCli(['relay', '--port', '0', '--url', sim.url, '--linger', '0.2'], {
+    const run = startCli(['relay', '--port', '0', '--url', sim.url, '--linger', '0.2', '--verbose'], {
       KITE_API_KEY: 'sim_key_1',
       KITE_ACCESS_TOKEN: 'sim_token_1',
     });
@@ -45,6 +45,8 @@ describe('kiteticker relay', () => {
     expect(done.code).toBe(0);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(done.stderr).toMatch(/relay stopped \(SIGTERM\)/);
+    // --verbose logs the client's connection (by its id) and the upstream's.
+    expect(done.stderr).toMatch(/connection opened .*"apiKey":"relay"/);
     // The generated token once; the upstream token never.
     expect(done.stderr.split(token!).length - 1).toBe(1);
     expect(done.stdout).not.toContain(token!);

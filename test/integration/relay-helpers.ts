@@ -96,9 +96,15 @@ export interface TestClient {
 }
 
 /** Connects a raw WebSocket client to the relay; rejects with the HTTP status of a refused upgrade. */
-export function connect(url: string, id: string, token: string): Promise<TestClient> {
+export function connect(
+  url: string,
+  id: string,
+  token: string,
+  options: WebSocket.ClientOptions = {},
+): Promise<TestClient> {
   const ws = new WebSocket(
     `${url}/?api_key=${encodeURIComponent(id)}&access_token=${encodeURIComponent(token)}`,
+    options,
   );
   const c: TestClient = {
     ws,

@@ -131,7 +131,7 @@ function holdsExactly(rigNow: Rig, expected: Map<number, Mode>): boolean {
   if (h.size !== expected.size) return false;
   for (const [t, m] of expected) {
     const e = h.get(t);
-    if (!e || e.count !== 1 || e.mode !== m) return false;
+    if (e?.count !== 1 || e.mode !== m) return false;
   }
   return true;
 }

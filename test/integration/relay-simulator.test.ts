@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   connect,
@@ -32,7 +36,52 @@ function tokensOf(n: number, from = 0): number[] {
     .map((i) => i.instrument_token);
 }
 
+/** A throwaway self-signed certificate for 127.0.0.1, or undefined when openssl is not installed. */
+function selfSigned(): { cert: Buffer; key: Buffer } | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-tls-'));
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  try {
+    return r.status === 0
+      ? { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) }
+      : undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const tls = selfSigned();
+if (!tls) console.warn('relay-simulator.test.ts: skipping the TLS test: openssl is not installed');
+
 describe('relay in front of the simulator', () => {
+  it.skipIf(!tls)('relay - with tls it serves wss:// and Kite clients connect over it', async () => {
+    rig = await startRig({}, { tls: { cert: tls!.cert, key: tls!.key } });
+    expect(rig.relay.url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
+    const [t1] = tokensOf(1, 60);
+    const a = await connect(rig.relay.url, 'alpha', 'alpha-token-123', { rejectUnauthorized: false });
+    clients.push(a);
+    a.send({ a: 'subscribe', v: [t1] });
+    await waitFor(() => a.ticks.length > 0, 8000, 'ticks over TLS');
+    await expect(connect(rig.relay.url.replace('wss:', 'ws:'), 'alpha', 'alpha-token-123')).rejects.toThrow();
+  });
+
   it('relay - refuses a wrong id/token pair with 403, as Kite does', async () => {
     rig = await startRig();
     await expect(connect(rig.relay.url, 'alpha', 'beta-token-456')).rejects.toThrow('HTTP 403');

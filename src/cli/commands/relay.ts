@@ -7,7 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Logger } from '../../logger.js';
 import { KiteRelay } from '../../relay/relay.js';
+import { createStderrLogger } from '../cli-logger.js';
 import { type ApiKeyCredential, loadCredentials } from '../credentials.js';
 import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
 import { type CliIo, StopRequest } from '../io.js';
@@ -25,6 +27,7 @@ export interface RawRelayOptions {
   clientsFile?: string;
   linger?: string;
   duration?: string;
+  verbose?: boolean;
 }
 
 export interface RelayConfig {
@@ -36,6 +39,7 @@ export interface RelayConfig {
   clientsFile: string | undefined;
   lingerMs: number;
   durationMs: number | undefined;
+  verbose: boolean;
 }
 
 export const DEFAULT_RELAY_PORT = 8765;
@@ -57,6 +61,7 @@ export function resolveRelayConfig(raw: RawRelayOptions): RelayConfig {
     lingerMs:
       raw.linger === undefined ? 5000 : raw.linger.trim() === '0' ? 0 : parseSeconds('--linger', raw.linger),
     durationMs: raw.duration === undefined ? undefined : parseSeconds('--duration', raw.duration),
+    verbose: raw.verbose === true,
   };
 }
 
@@ -82,20 +87,40 @@ export async function runRelay(config: RelayConfig, io: CliIo): Promise<number> 
     keys = sim.keys;
     url = sim.simulator.url;
   }
-  const tls = config.tls
-    ? { cert: readPem('--tls-cert', config.tls.certFile), key: readPem('--tls-key', config.tls.keyFile) }
-    : undefined;
   let generated: { id: string; accessToken: string } | undefined;
-  if (config.clientsFile === undefined)
+  if (config.clientsFile === undefined) {
     generated = { id: 'relay', accessToken: randomBytes(24).toString('base64url') };
-  const relay = new KiteRelay({
-    upstream: { apiKeys: keys, ...(url !== undefined ? { url } : {}) },
-    ...(config.clientsFile !== undefined ? { clientsFile: config.clientsFile } : { clients: [generated!] }),
-    host: config.host,
-    port: config.port,
-    lingerMs: config.lingerMs,
-    ...(tls ? { tls } : {}),
-  });
+  }
+  // Warnings (a slow client disconnected, an upstream call failed) always; the rest with --verbose.
+  // Every token the process knows is redacted, though no log entry is meant to carry one.
+  const secrets = [...keys.map((k) => k.accessToken), ...(generated ? [generated.accessToken] : [])];
+  const stderrLog = createStderrLogger(
+    (line) => io.stderr.write(line),
+    secrets,
+    () => keys,
+  );
+  const logger: Logger = config.verbose
+    ? stderrLog
+    : { debug: () => {}, info: () => {}, warn: stderrLog.warn, error: stderrLog.error };
+  let relay: KiteRelay;
+  try {
+    const tls = config.tls
+      ? { cert: readPem('--tls-cert', config.tls.certFile), key: readPem('--tls-key', config.tls.keyFile) }
+      : undefined;
+    relay = new KiteRelay({
+      upstream: { apiKeys: keys, logger, ...(url !== undefined ? { url } : {}) },
+      ...(config.clientsFile !== undefined ? { clientsFile: config.clientsFile } : { clients: [generated!] }),
+      host: config.host,
+      port: config.port,
+      lingerMs: config.lingerMs,
+      logger,
+      ...(tls ? { tls } : {}),
+    });
+  } catch (error) {
+    // A bad clients file or certificate: the built-in simulator must not keep the process alive.
+    await sim?.simulator.stop();
+    throw error;
+  }
   relay.on('warning', (message) => say(`warning: ${message}`));
   // TODO(svc): `--service` (restart policy, /readyz, Prometheus) and keys-file watching come from the
   // stream command's service mode (branch svc); when it lands, feed keys-file token changes to
@@ -122,7 +147,7 @@ export async function runRelay(config: RelayConfig, io: CliIo): Promise<number> 
   }
   if (!isLoopbackHost(config.host)) {
     say(
-      tls
+      config.tls
         ? `warning: the relay listens on ${config.host}, beyond this machine; only clients with a valid token can connect`
         : `warning: the relay listens on ${config.host}, beyond this machine, without TLS: client tokens and ticks travel in clear; add --tls-cert and --tls-key`,
     );
