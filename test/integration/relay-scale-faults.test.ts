@@ -77,13 +77,13 @@ describe('relay client faults at scale', () => {
     expect(p99).toBeLessThan(20_000);
 
     // Served: each one gets every one of its 5 instruments (overlapping: 1,000 x 5 over 2,000).
-    clients.forEach((c, i) => subscribe(c.ws, plan[i]!, 'ltp'));
+    for (const [i, c] of clients.entries()) subscribe(c.ws, plan[i]!, 'ltp');
     await waitFor(
       () => clients.every((c, i) => c.seen.size >= plan[i]!.length),
       15_000,
       'every client served',
     );
-    clients.forEach((c, i) => expect(c.seen, `client ${i}`).toEqual(new Set(plan[i])));
+    for (const [i, c] of clients.entries()) expect(c.seen, `client ${i}`).toEqual(new Set(plan[i]));
     // Memory bounded: both ends of 1,000 sockets, the relay's sessions and the clients' records.
     expect(process.memoryUsage().rss - rss0).toBeLessThan(400 * 1024 * 1024);
     expect(performance.now() - started).toBeLessThan(40_000);
@@ -103,7 +103,7 @@ describe('relay client faults at scale', () => {
       creds.slice(0, 50).map((c) => connectLite(relay.url, c.id, c.accessToken, hist)),
     );
     open.push(...others);
-    others.forEach((c, i) => subscribe(c.ws, plan[i]!, 'full'));
+    for (const [i, c] of others.entries()) subscribe(c.ws, plan[i]!, 'full');
     await waitFor(() => others.every((c, i) => c.seen.size >= plan[i]!.length), 10_000, 'others served');
 
     const measure = async () => {

@@ -89,7 +89,7 @@ describe('relay at scale', () => {
     expect(union.size).toBe(UNIVERSE);
     const clients = await connectAll(relay.url, 50);
     const modeOf = (i: number) => MODES[i % 3]!;
-    clients.forEach((c, i) => subscribe(c.ws, plan[i]!, modeOf(i)));
+    for (const [i, c] of clients.entries()) subscribe(c.ws, plan[i]!, modeOf(i));
     const wanted = new Map<number, Mode>();
     plan.forEach((tokens, i) => {
       for (const t of tokens) {
