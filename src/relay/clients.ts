@@ -151,9 +151,19 @@ export class ClientTable implements KiteAuthoriser {
     this.replace(clients);
   }
 
-  /** Swaps the table; returns the ids whose entry went away or whose token changed. */
+  /**
+   * Swaps the table; returns the ids whose entry went away or whose token changed.
+   * @throws InvalidArgumentError for an id given twice (in `clients` and the file), changing nothing.
+   */
   replace(clients: readonly RelayClient[]): string[] {
     const next = new Map(clients.map((c) => [c.id, c]));
+    if (next.size !== clients.length) {
+      const seen = new Set<string>();
+      const twice = clients.find((c) => seen.size === seen.add(c.id).size)!;
+      throw new InvalidArgumentError(
+        `client id ${JSON.stringify(twice.id)} is given twice (in clients and the clients file)`,
+      );
+    }
     const revoked: string[] = [];
     for (const [id, old] of this.#clients) {
       const now = next.get(id);

@@ -141,8 +141,11 @@ export class KiteRelay extends EventEmitter<KiteRelayEvents> {
     this.#on('serverMessage', (data: unknown, apiKeyId: string) =>
       source.sendText('message', data, apiKeyId),
     );
-    // Errors the manager reports in the background are logged there; listening keeps them off 'error'.
-    this.#on('error', () => {});
+    // Background failures of the upstream (a socket dropped, a 403): logged, never thrown (the
+    // manager emits 'error' only to listeners, and its messages carry no tokens).
+    this.#on('error', (err: Error, apiKeyId: string | undefined) =>
+      this.#log.warn({ apiKeyId, err: err.message }, 'relay: upstream error'),
+    );
     if (this.#ownsManager) await this.#manager.start();
     const file = this.#options.clientsFile;
     if (file !== undefined) {

@@ -91,6 +91,21 @@ describe('relay clients file', () => {
     for (const w of warnings) expect(w).not.toContain(SECRET);
   });
 
+  it('relay clients - an id both in the clients option and the file is refused', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'relay-clients-'));
+    const file = join(dir, 'clients.json');
+    write(file, [{ id: 'one', accessToken: SECRET }]);
+    const { KiteRelay } = await import('../../src/relay/relay.js');
+    expect(
+      () =>
+        new KiteRelay({
+          clients: [{ id: 'one', accessToken: 'other-token-1' }],
+          clientsFile: file,
+          upstream: { apiKeys: [{ id: 'k', apiKey: 'k', accessToken: 't' }] },
+        }),
+    ).toThrow(/client id "one" is given twice/);
+  });
+
   it('relay clients - tokens never show in inspect, stats or errors', async () => {
     rig = await startRig({}, { clients: [{ id: 'one', accessToken: SECRET }] });
     const c = await connect(rig.relay.url, 'one', SECRET);
