@@ -12,6 +12,7 @@ const scripts: [string, string[]][] = [
   ['bench/load.ts', ['--quick']],
   ['bench/scale.ts', ['--quick']],
   ['bench/memory.ts', ['--quick']],
+  ['bench/relay.ts', ['--quick']],
 ];
 let failed = 0;
 for (const [script, args] of scripts) {
