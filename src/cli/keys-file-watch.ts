@@ -21,7 +21,7 @@ export interface KeysFileWatchOptions {
   onKeys(keys: ApiKeyCredential[]): void;
   /** One message per distinct problem; names the file, never a value from it. */
   onWarning(message: string): void;
-  /** Events within this window are read once. Default 100 ms. */
+  /** Events within this window are read once. Default 50 ms. */
   debounceMs?: number;
 }
 
@@ -86,7 +86,7 @@ export class KeysFileWatcher {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.reload();
-    }, this.#options.debounceMs ?? 100);
+    }, this.#options.debounceMs ?? 50);
     this.#timer.unref();
   }
 
