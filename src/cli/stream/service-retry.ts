@@ -37,8 +37,9 @@ export function retryFailedKeys(
   };
   const schedule = (): void => {
     if (stopped) return;
+    // Not unref'd: with every key waiting (no socket, no metrics port) this timer is what keeps a
+    // service alive until it is told to stop.
     timer = setTimeout(() => void tick(), delay);
-    timer.unref();
   };
   schedule();
   return () => {
