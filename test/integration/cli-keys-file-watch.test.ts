@@ -152,6 +152,11 @@ describe('cli keys file watch', () => {
     expect(logs.some((l) => l.level === 30 && /keys file applied: new token k1/.test(String(l.msg)))).toBe(
       true,
     );
+    // The refusal is explained for a watched file (no restart needed), and the return is said once.
+    expect(logs.some((l) => /k1: Kite refused .* the running command applies it/.test(String(l.msg)))).toBe(
+      true,
+    );
+    await run.waitFor('stderr', /k1: connected again with the new access token/, 10_000);
     run.child.kill('SIGTERM');
     expect((await run.done).code).toBe(0);
   }, 60_000);
