@@ -23,12 +23,14 @@ export function createReporter(ctx: StreamContext): Reporter {
   /** Key ids whose refused token was already explained (once per key, not once per socket). */
   const authReported = new Set<string>();
   const tokenSource = (id: string): string => tokenSourceOf(id, config.credentials, ctx.io.env);
-  // With a watched keys file a refusal is not the end of the run: say so, and once per refusal.
-  const watched = config.credentials.source === 'keys-file';
+  // With a watched keys file a refusal is not the end of the run (a service, or once streaming: a
+  // refusal at an interactive start still ends it): say so, and once per refusal.
+  const keysFile = config.credentials.source === 'keys-file';
   let shownBy: Renderer | undefined;
   return {
     watch(manager, renderer) {
       shownBy = renderer;
+      const watched = (): boolean => keysFile && (config.service || manager.session.progress === undefined);
       watchEvents(ctx, manager, renderer, authReported, tokenSource, watched);
     },
     failure(error) {
@@ -59,7 +61,7 @@ function watchEvents(
   renderer: Renderer,
   authReported: Set<string>,
   tokenSource: (id: string) => string,
-  watched: boolean,
+  watched: () => boolean,
 ): void {
   const { config } = ctx;
   const report = renderer.report;
@@ -69,9 +71,13 @@ function watchEvents(
       // The 'error' event already says so on stderr; the view has no stderr, so it gets a notice.
       if (renderer.live && !authReported.has(apiKeyId)) {
         authReported.add(apiKeyId);
-        report(authFailureHint(apiKeyId, event.httpStatus, tokenSource(apiKeyId), watched));
+        report(authFailureHint(apiKeyId, event.httpStatus, tokenSource(apiKeyId), watched()));
       }
-    } else if (event.status === 'connected' && watched && authReported.delete(apiKeyId)) {
+    } else if (
+      event.status === 'connected' &&
+      config.credentials.source === 'keys-file' &&
+      authReported.delete(apiKeyId)
+    ) {
       // Back with a new token: the next morning's refusal is explained again.
       report(`${apiKeyId}: connected again with the new access token`);
     } else if (event.status === 'reconnecting' && config.verbose) {
@@ -91,7 +97,7 @@ function watchEvents(
           apiKeyId,
           (error as { status?: number }).status,
           tokenSource(apiKeyId ?? ''),
-          watched,
+          watched(),
         ),
       );
     }
