@@ -17,7 +17,12 @@ export function authFailureHint(
   apiKeyId: string | undefined,
   httpStatus: number | undefined,
   tokenSource: string,
+  watched = false,
 ): string {
   const status = httpStatus === undefined ? '' : ` (HTTP ${httpStatus})`;
-  return `${apiKeyId ?? 'a key'}: Kite refused the access token${status}: it is invalid or has expired (Kite access tokens expire every morning). Log in again to get a new one and put it in ${tokenSource}, then run the command again`;
+  // A watched keys file needs no restart: the running command applies the new token itself.
+  const then = watched
+    ? 'the running command applies it (kiteticker login writes it there)'
+    : 'then run the command again';
+  return `${apiKeyId ?? 'a key'}: Kite refused the access token${status}: it is invalid or has expired (Kite access tokens expire every morning). Log in again to get a new one and put it in ${tokenSource}, ${then}`;
 }

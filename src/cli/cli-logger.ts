@@ -29,7 +29,7 @@ export function createStderrLogger(
 }
 
 /** `{apiKey: "abc", ...}` becomes `{apiKeyId: "primary", ...}`. */
-function withIds(obj: object, keys: readonly KeyName[]): object {
+export function withIds(obj: object, keys: readonly KeyName[]): object {
   if (obj instanceof Error || Array.isArray(obj)) return obj;
   const fields = obj as Record<string, unknown>;
   const apiKey = fields.apiKey;

@@ -11,6 +11,11 @@ export interface CliIo {
    * Default in main.ts: process signals.
    */
   onStopSignal(handler: (signal: string) => void): () => void;
+  /**
+   * Registers a reload handler (SIGHUP: re-read the keys file); returns a function that removes it.
+   * Optional: without it nothing reloads on request (the file is still watched).
+   */
+  onReload?(handler: () => void): () => void;
 }
 
 /**

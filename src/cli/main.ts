@@ -54,6 +54,11 @@ const code = await runCli(process.argv.slice(2), {
       process.off('SIGTERM', onSignal);
     };
   },
+  onReload(handler) {
+    const onHup = (): void => handler();
+    process.on('SIGHUP', onHup);
+    return () => process.off('SIGHUP', onHup);
+  },
 });
 process.exitCode = code;
 // Output the reader did not take by the command's deadline would hold the process open for as long

@@ -105,3 +105,14 @@ export function splitList(value: string): string[] {
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 }
+
+/** A host name or IP address to listen on (no scheme, port, path or spaces). */
+export function parseHost(flag: string, value: string): string {
+  const v = value.trim();
+  if (v === '' || v.length > 253 || !/^[A-Za-z0-9.:_%-]+$/.test(v) || /^\[|\]$/.test(v)) {
+    throw new UsageError(
+      `${flag}: expected a host name or IP address, got ${JSON.stringify(v.slice(0, 64))}`,
+    );
+  }
+  return v;
+}

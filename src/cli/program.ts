@@ -111,10 +111,18 @@ function addStreamOptions(cmd: Command): Command {
       'stop after this many seconds, connecting included (default: until Ctrl-C)',
     )
     .option('--url <url>', 'ticker endpoint (default: wss://ws.kite.trade; needs credentials)')
-    .option('--keys-file <file>', 'JSON file of API keys: [{"id","apiKey","accessToken"}]')
+    .option(
+      '--keys-file <file>',
+      'JSON file of API keys: [{"id","apiKey","accessToken"}]; watched (and re-read on SIGHUP): changes apply without a restart',
+    )
     .option(
       '--metrics-port <port>',
-      'serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0 = any free port)',
+      'serve Prometheus metrics at http://127.0.0.1:PORT/metrics, and /healthz, /readyz (0 = any free port)',
+    )
+    .option('--metrics-host <host>', 'with --metrics-port: address to listen on (default: 127.0.0.1)')
+    .option(
+      '--service',
+      'run as a service: never exit on a refused token or a failed connection (retry, wait for tokens), JSON log lines on stderr, no live view, /healthz and /readyz beside /metrics',
     )
     .option(
       '--nats <url>',

@@ -3,6 +3,7 @@
  * simulator), subscribed in chunks so progress can be shown, with an optional raw-frame tap per
  * connection for `record`. Everything the commands print is read from here.
  */
+import type { AccessTokenProvider } from '../connection/token-provider.js';
 import type { Logger } from '../logger.js';
 import { MultiApiKiteTickerManager } from '../manager/index.js';
 import type { Mode } from '../protocol/constants.js';
@@ -26,6 +27,13 @@ export interface SessionOptions {
   onRawFrame?: (data: Uint8Array, apiKeyId: string, connectionIndex: number) => void;
   /** Tokens per subscribe call, so progress can be shown between them. Default 1000. */
   subscribeChunk?: number;
+  /**
+   * Each key's token comes from this provider (a watched keys file) rather than its fixed value: a
+   * refused socket asks it at once for a newer token.
+   */
+  tokenProvider?: (id: string) => AccessTokenProvider;
+  /** --service: keep running with no key up, instruments wait unplaced (see the manager's waitForKeys). */
+  waitForKeys?: boolean;
 }
 
 export class StreamSession {
@@ -42,7 +50,10 @@ export class StreamSession {
       .maxSymbolsPerConnection(options.maxSymbolsPerConnection)
       .defaultMode(options.mode)
       .logger(options.logger);
-    for (const k of options.keys) builder.addApiKey(k.id, k.apiKey, k.accessToken);
+    const provider = options.tokenProvider;
+    for (const k of options.keys)
+      builder.addApiKey(k.id, k.apiKey, provider ? provider(k.id) : k.accessToken);
+    if (options.waitForKeys) builder.waitForKeys(true);
     // Nobody reads a quote table here: the manager keeps none (latestQuotes is off unless asked).
     builder.latestQuotes(false).rawFrames(options.onRawFrame !== undefined);
     this.manager = builder.build();

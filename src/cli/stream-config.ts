@@ -8,6 +8,7 @@ import { UsageError } from './exit-codes.js';
 import type { HaCliConfig } from './ha-options.js';
 import {
   parseChoice,
+  parseHost,
   parseInteger,
   parseMode,
   parseNumber,
@@ -31,6 +32,8 @@ export interface RawStreamOptions extends RawChainOptions {
   url?: string;
   keysFile?: string;
   metricsPort?: string;
+  metricsHost?: string;
+  service?: boolean;
   nats?: string;
   natsJetstream?: boolean;
   natsCreds?: string;
@@ -55,6 +58,13 @@ export interface StreamConfig {
   /** Stop after this long; undefined = until Ctrl-C/SIGTERM. */
   durationMs: number | undefined;
   metricsPort: number | undefined;
+  /** Where /metrics, /healthz and /readyz listen. Default 127.0.0.1. */
+  metricsHost: string;
+  /**
+   * --service: never exit on a refused token or failed connection, JSON log lines on stderr, no
+   * live view, no summary.
+   */
+  service: boolean;
   nats: string | undefined;
   /** With `nats`: keep the last tick per instrument in JetStream (for `subscribe --latest`). */
   natsJetstream: boolean;
@@ -123,7 +133,16 @@ export function resolveStreamConfig(
     raw.format === undefined
       ? 'auto'
       : parseChoice('--format', raw.format, ['auto', 'view', 'ndjson', 'none'] as const);
-  const format: OutputFormat = formatChoice === 'auto' ? (isTty ? 'view' : defaultFormat) : formatChoice;
+  const service = raw.service === true;
+  if (service && formatChoice === 'view')
+    throw new UsageError('--service keeps the live view off: use --format ndjson or none');
+  // A service's stdout is a journal or a pipe nobody asked ticks of, unless --format ndjson says so.
+  const format: OutputFormat =
+    formatChoice === 'auto' ? (service ? 'none' : isTty ? 'view' : defaultFormat) : formatChoice;
+  if (raw.metricsHost !== undefined && raw.metricsPort === undefined)
+    throw new UsageError('--metrics-host needs --metrics-port');
+  const metricsHost =
+    raw.metricsHost === undefined ? '127.0.0.1' : parseHost('--metrics-host', raw.metricsHost);
   const durationMs = raw.duration === undefined ? undefined : parseSeconds('--duration', raw.duration);
   const metricsPort =
     raw.metricsPort === undefined ? undefined : parsePort('--metrics-port', raw.metricsPort);
@@ -166,6 +185,8 @@ export function resolveStreamConfig(
     format,
     durationMs,
     metricsPort,
+    metricsHost,
+    service,
     nats: raw.nats,
     natsJetstream: raw.natsJetstream === true,
     natsCreds: raw.natsCreds,
@@ -182,7 +203,8 @@ export function resolveStreamConfig(
         ? STREAM_DEFAULTS.rate
         : parseNumber('--rate', raw.rate, 0.01, 1000, 'ticks per second'),
     verbose: raw.verbose ?? false,
-    summary: raw.summary ?? true,
+    // A service logs JSON lines; the multi-line summary would break them.
+    summary: service ? false : (raw.summary ?? true),
     chain: resolveChainConfig(raw),
   };
 }

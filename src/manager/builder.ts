@@ -46,6 +46,7 @@ export class ManagerOptionsBuilder {
   #placement: Placement | undefined;
   #latestQuotes = false;
   #rawFrames = false;
+  #waitForKeys = false;
   #baseConfig: Partial<KiteTickerManagerConfig> = {};
   #url: string | undefined;
   #logger: Logger | undefined;
@@ -152,6 +153,17 @@ export class ManagerOptionsBuilder {
     return this;
   }
 
+  /**
+   * Keep running when every key fails to start (tokens refused, host unreachable), and let
+   * subscribeSymbols leave what finds no room unplaced (an 'unplaced' event) rather than throw
+   * CapacityError; unplaced tokens are placed as keys recover. For services that wait for a token
+   * (a daily login) instead of exiting. Default false.
+   */
+  waitForKeys(enabled: boolean): this {
+    this.#waitForKeys = enabled;
+    return this;
+  }
+
   /** Config given to every key's `KiteTickerManager`; the builder's own setters take precedence. Default {}. */
   baseConfig(config: Partial<KiteTickerManagerConfig>): this {
     this.#baseConfig = { ...config };
@@ -233,6 +245,7 @@ export class ManagerOptionsBuilder {
     count(this.#orderDedupeSize, 'orderDedupeSize', { min: 1, max: MAX_ORDER_DEDUPE_ENTRIES });
     requireBoolean(this.#latestQuotes, 'latestQuotes');
     requireBoolean(this.#rawFrames, 'rawFrames');
+    requireBoolean(this.#waitForKeys, 'waitForKeys');
     if (!isMode(defaultMode)) {
       throw new InvalidArgumentError(
         `defaultMode must be 'ltp', 'quote' or 'full', got ${String(defaultMode)}`,
@@ -277,6 +290,7 @@ export class ManagerOptionsBuilder {
       orderDedupeSize: this.#orderDedupeSize,
       latestQuotes: this.#latestQuotes,
       rawFrames: this.#rawFrames,
+      waitForKeys: this.#waitForKeys,
       baseConfig,
       managerFactory: this.#poolFactory,
     };

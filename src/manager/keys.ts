@@ -42,6 +42,13 @@ export class Keys {
     this.order.push(slot);
   }
 
+  /** Forgets a key (its tokens must have been moved off it first). */
+  remove(slot: KeySlot): void {
+    this.#slots.delete(slot.id);
+    const i = this.order.indexOf(slot);
+    if (i >= 0) this.order.splice(i, 1);
+  }
+
   /** In the table, or being placed right now (a pool may deliver before its subscribe call returns). */
   isWanted(token: number): boolean {
     return this.table.has(token) || (this.#placing.size > 0 && this.#placing.has(token));

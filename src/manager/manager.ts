@@ -14,6 +14,7 @@
  */
 
 import { EventEmitter } from 'node:events';
+import type { AccessTokenSource } from '../connection/token-provider.js';
 import type { StatusEvent } from '../connection/types.js';
 import { Broadcaster } from '../delivery/broadcaster.js';
 import { LatestQuoteTable } from '../delivery/latest-quotes.js';
@@ -23,6 +24,7 @@ import {
   AuthFailedError,
   CapacityError,
   closedError,
+  DuplicateApiKeyError,
   ErrorCode,
   InvalidArgumentError,
   KiteTickerError,
@@ -42,7 +44,7 @@ import { Failover } from './failover.js';
 import { poolOwner } from './fan-out.js';
 import { KeySlot } from './key-slot.js';
 import { Keys } from './keys.js';
-import { planRoundRobin } from './plan.js';
+import { assignBalanced, planRoundRobin } from './plan.js';
 import { StartRetry } from './start-retry.js';
 import { keyStats, managerStats } from './stats.js';
 import {
@@ -92,6 +94,9 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
   readonly #healthCheckIntervalMs: number;
   readonly #tokenRefreshIntervalMs: number;
   readonly #tokenProviderTimeoutMs: number;
+  /** What every key's pool is made with (keys added at run time too). */
+  readonly #poolConfig: PoolConfig;
+  readonly #fanOut: Parameters<typeof poolOwner>[1];
   #state: ManagerState = 'idle';
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<void> | undefined;
@@ -132,7 +137,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
       windowMs: config.orderDedupeWindowMs,
     });
     this.#failover = new Failover(this.#failoverHost(), !this.#singleKey);
-    const poolConfig: PoolConfig = {
+    this.#poolConfig = {
       maxConnections: config.maxConnectionsPerApi,
       maxSymbolsPerConnection: config.maxSymbolsPerConnection,
       connectionTimeoutMs: config.connectionTimeoutMs,
@@ -145,18 +150,20 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
       tokenRefreshIntervalMs: base.tokenRefreshIntervalMs,
       tokenProviderTimeoutMs: base.tokenProviderTimeoutMs,
     };
-    const fanOut = this.#fanOutHost();
-    for (const key of config.apiKeys) {
-      const slot = new KeySlot(key.id, key.apiKey, key.accessToken);
-      slot.pool = config.managerFactory(
-        key.apiKey,
-        key.accessToken,
-        { ...poolConfig },
-        poolOwner(slot, fanOut),
-      );
-      slot.poolFiltersTicks = Object.getPrototypeOf(slot.pool) === ConnectionPool.prototype;
-      this.#keys.add(slot);
-    }
+    this.#fanOut = this.#fanOutHost();
+    for (const key of config.apiKeys) this.#keys.add(this.#newSlot(key.id, key.apiKey, key.accessToken));
+  }
+
+  #newSlot(id: string, apiKey: string, accessToken: AccessTokenSource): KeySlot {
+    const slot = new KeySlot(id, apiKey, accessToken);
+    slot.pool = this.#config.managerFactory(
+      apiKey,
+      accessToken,
+      { ...this.#poolConfig },
+      poolOwner(slot, this.#fanOut),
+    );
+    slot.poolFiltersTicks = Object.getPrototypeOf(slot.pool) === ConnectionPool.prototype;
+    return slot;
   }
 
   /** 'idle' before start, 'starting', 'running', 'stopped' (final). */
@@ -203,18 +210,9 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
         return;
       }
       firstError ??= result.reason;
-      const reason = isAuthError(result.reason) ? 'auth_failed' : 'start_failed';
-      this.#logger.warn(
-        { apiKeyId: slot.id, reason, error: this.#describe(result.reason) },
-        'API key failed to start',
-      );
-      slot.startFailed = true;
-      // Its statuses may already have failed it during start; count the failure once.
-      if (slot.state === 'failed') slot.failureReason = reason;
-      else this.#failover.markFailed(slot, reason);
-      this.#retryStart(slot);
+      this.#startFailed(slot, result.reason);
     });
-    if (results.every((r) => r.status === 'rejected')) {
+    if (results.every((r) => r.status === 'rejected') && !this.#config.waitForKeys) {
       // Not awaited: stop waits for the queue, and this runs in it. The state is 'stopped' at once.
       this.#stopNow().catch(() => undefined);
       throw firstError;
@@ -234,6 +232,80 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
         );
       }
     }
+  }
+
+  /** A key whose pool could not start: failed, and started again by its next token. */
+  #startFailed(slot: KeySlot, error: unknown): void {
+    const reason = isAuthError(error) ? 'auth_failed' : 'start_failed';
+    this.#logger.warn({ apiKeyId: slot.id, reason, error: this.#describe(error) }, 'API key failed to start');
+    slot.startFailed = true;
+    // Its statuses may already have failed it during start; count the failure once.
+    if (slot.state === 'failed') slot.failureReason = reason;
+    else this.#failover.markFailed(slot, reason);
+    // A provider is asked again on its own timer; a plain token waits for updateAccessToken.
+    this.#retryStart(slot);
+  }
+
+  /**
+   * Adds a key while the manager runs (or before start): its pool starts at once when running, and
+   * waiting (unplaced) tokens go to it. A key that cannot start is failed, like at start(), and comes
+   * back with its next token. Throws DuplicateApiKeyError for an id or apiKey in use.
+   */
+  async addApiKey(id: string, apiKey: string, accessToken: AccessTokenSource): Promise<void> {
+    this.#assertOpen();
+    if (this.#singleKey) throw new InvalidArgumentError('KiteTickerManager has exactly one API key');
+    // The builder's checks (non-empty strings, a token or a provider), for one key.
+    const key = MultiApiKiteTickerManager.builder().addApiKey(id, apiKey, accessToken).resolve().apiKeys[0]!;
+    await this.#serial(async () => {
+      this.#assertOpen();
+      for (const other of this.#keys.order) {
+        if (other.id === key.id || other.apiKey === key.apiKey)
+          throw new DuplicateApiKeyError(other.id, key.id);
+      }
+      const slot = this.#newSlot(key.id, key.apiKey, key.accessToken);
+      this.#keys.add(slot);
+      this.#logger.info({ apiKeyId: slot.id }, 'API key added');
+      if (this.#state !== 'running') return;
+      try {
+        await slot.pool.start();
+        if (slot.state === 'idle') slot.state = 'active';
+      } catch (error) {
+        this.#startFailed(slot, error);
+        return;
+      }
+      await this.#failover.placeUnplaced();
+    });
+  }
+
+  /**
+   * Removes a key while the manager runs: its sockets close and its tokens move to the other keys where
+   * room exists (the rest wait unplaced, as after a failover). Throws ApiKeyNotFoundError.
+   */
+  async removeApiKey(apiKeyId: string): Promise<void> {
+    this.#assertOpen();
+    if (this.#singleKey) throw new InvalidArgumentError('KiteTickerManager has exactly one API key');
+    await this.#serial(async () => {
+      const slot = this.#keys.slot(apiKeyId);
+      const own = new Map(this.#keys.table.ofKey(slot.id));
+      slot.state = 'stopped';
+      slot.clearDownTimer();
+      // A removed key's start retry must not start it again behind the manager's back.
+      slot.startRetry?.close();
+      slot.startRetry = undefined;
+      this.#keys.remove(slot);
+      for (const [token, mode] of own) this.#keys.table.set(token, undefined, mode);
+      await this.#quietly(slot.pool.stop(), slot.id);
+      this.#logger.info({ apiKeyId: slot.id, tokens: own.size }, 'API key removed');
+      if (this.#state === 'running') await this.#failover.placeUnplaced();
+      const unplaced = [...this.#keys.table.unplaced().keys()].filter((t) => own.has(t));
+      if (unplaced.length > 0) {
+        this.#events.emit('unplaced', {
+          tokens: unplaced,
+          totalUnplaced: this.#keys.table.unplacedCount,
+          reason: `API key ${JSON.stringify(slot.id)} was removed and the other keys lack capacity`,
+        });
+      }
+    });
   }
 
   /**
@@ -290,11 +362,16 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
     checkMode(mode);
     await this.#mutate(async () => {
       const { known, fresh } = this.#keys.split(list);
+      const effective = mode ?? this.#config.defaultMode;
       const plan = planRoundRobin(fresh, this.#keys.loads());
+      if (!plan.ok && this.#config.waitForKeys) {
+        await this.#placeOrWait(fresh, effective);
+        if (mode !== undefined) await this.#keys.setModes(known, mode);
+        return;
+      }
       if (!plan.ok) {
         throw new CapacityError(plan.requested, plan.available, this.#capacityScope());
       }
-      const effective = mode ?? this.#config.defaultMode;
       // New tokens first: if their placement fails, nothing of the call (modes included) is applied.
       await this.#keys.placeAll(plan.assignment, () => effective, true);
       if (mode !== undefined) await this.#keys.setModes(known, mode);
@@ -518,6 +595,19 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** waitForKeys: place what fits, keep the rest unplaced (placed as keys recover or are added). */
+  async #placeOrWait(tokens: readonly number[], mode: Mode): Promise<void> {
+    const { assignment, rest } = assignBalanced(tokens, this.#keys.loads());
+    await this.#keys.placeAll(assignment, () => mode, false);
+    for (const token of rest) this.#keys.table.set(token, undefined, mode);
+    if (rest.length === 0) return;
+    this.#events.emit('unplaced', {
+      tokens: rest,
+      totalUnplaced: this.#keys.table.unplacedCount,
+      reason: 'no API key has room now (waiting for keys)',
+    });
+  }
 
   #statsSource() {
     const end = this.#state === 'stopped' ? this.#stoppedAt : Date.now();

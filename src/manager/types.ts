@@ -145,6 +145,11 @@ export interface MultiApiKiteTickerManagerConfig {
   latestQuotes: boolean;
   /** Emit each binary frame as received on 'frame' (for recorders). Default false. */
   rawFrames: boolean;
+  /**
+   * Keep running when every key fails to start, and subscribe what has no room as unplaced instead of
+   * throwing CapacityError (placed when a key recovers). For services that wait for tokens. Default false.
+   */
+  waitForKeys: boolean;
   /** Config of every key's pool and channels, with the fields above applied. */
   baseConfig: Partial<KiteTickerManagerConfig>;
   /** Default: a `ConnectionPool` per key. */

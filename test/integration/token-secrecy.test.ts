@@ -313,4 +313,121 @@ describe('token secrecy', () => {
       expect(stderr.includes(needle), `stderr contains ${needle}`).toBe(false);
     }
   }, 30_000);
+
+  it('token secrecy - --service JSON logs, keys-file watch warnings and /readyz bodies show no token, api secret or request token', async () => {
+    const { chmod, mkdtemp, rename, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createHash } = await import('node:crypto');
+    const sim = new KiteSimulator({
+      credentials: { api_s1: `${SECRET}-svc-1`, api_s2: `${SECRET}-svc-2` },
+      apps: { api_s1: { apiSecret: `${SECRET}-apisecret` } },
+      universeSize: 50,
+    });
+    await sim.start();
+    cleanups.push(() => sim.stop());
+    const dir = await mkdtemp(join(tmpdir(), 'kt-secrecy-svc-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'keys.json');
+    const write = async (text: string, mode = 0o600): Promise<void> => {
+      await writeFile(`${file}.tmp`, text, { mode });
+      await chmod(`${file}.tmp`, mode);
+      await rename(`${file}.tmp`, file);
+    };
+    const entries = (t1: string, t2: string) =>
+      JSON.stringify([
+        { id: 's1', apiKey: 'api_s1', accessToken: t1 },
+        { id: 's2', apiKey: 'api_s2', accessToken: t2 },
+      ]);
+    // s2's token is wrong from the start: a service waits for it.
+    await write(entries(`${SECRET}-svc-1`, `${SECRET}-wrong`));
+    const tokens = sim
+      .instruments()
+      .slice(0, 5)
+      .map((i) => String(i.instrument_token));
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'stream',
+        '--service',
+        '-v',
+        '--keys-file',
+        file,
+        '--url',
+        sim.url,
+        '--format',
+        'ndjson',
+        '--metrics-port',
+        '0',
+        ...tokens,
+      ],
+      { cwd: process.cwd(), env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    cleanups.push(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const until = async (what: string, check: () => boolean): Promise<void> => {
+      const end = Date.now() + 15_000;
+      while (!check()) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+    await until('metrics URL', () => /metrics http:\/\/127\.0\.0\.1:\d+/.test(stderr));
+    const base = /metrics (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(stderr)![1]!;
+    await until('ticks', () => stdout.includes('"instrument_token"'));
+    const bodies: string[] = [];
+    const scrape = async (): Promise<void> => {
+      for (const path of ['/readyz', '/healthz', '/metrics'])
+        bodies.push(await (await fetch(`${base}${path}`)).text());
+    };
+    await scrape();
+    // Mid-session 403, then files the watcher must refuse, each holding a token.
+    sim.revokeToken('api_s1');
+    await write(`[{"id":"s1","apiKey":"api_s1","accessToken":"${SECRET}-broken" `);
+    await until('malformed warning', () => stderr.includes('not valid JSON'));
+    await write(entries(`${SECRET}-open-1`, `${SECRET}-open-2`), 0o644);
+    await until('too-open warning', () => stderr.includes('too open'));
+    await scrape();
+    // The user logs in over REST: request token and api secret, and the minted token goes in the file.
+    const rest = sim.url.replace(/^ws/, 'http');
+    const res = await fetch(`${rest}/connect/login?v=3&api_key=api_s1`, { redirect: 'manual' });
+    const rt = new URL(res.headers.get('location') ?? '').searchParams.get('request_token') ?? '';
+    const session = await fetch(`${rest}/session/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Kite-Version': '3' },
+      body: new URLSearchParams({
+        api_key: 'api_s1',
+        request_token: rt,
+        checksum: createHash('sha256').update(`api_s1${rt}${SECRET}-apisecret`).digest('hex'),
+      }).toString(),
+    });
+    const minted = ((await session.json()) as { data: { access_token: string } }).data.access_token;
+    await write(entries(minted, `${SECRET}-svc-2`));
+    await until('applied', () => /keys file applied: new token s1, s2/.test(stderr));
+    await scrape();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.on('exit', r));
+
+    expect(stderr).toMatch(/"level":40/);
+    expect(bodies.some((b) => b.includes('"authFailed":["s2"]') || b.includes('"authFailed":["s1"'))).toBe(
+      true,
+    );
+    for (const text of [stdout, stderr, ...bodies]) {
+      for (const needle of [...NEEDLES, minted, rt, `${SECRET}-apisecret`]) {
+        expect(text.includes(needle), `output contains ${needle}`).toBe(false);
+      }
+    }
+  }, 45_000);
 });

@@ -4,6 +4,7 @@
  * summary to stderr. Each step is a function in ../stream/ with a typed result; everything a step
  * opens is closed by the context's disposer stack, in reverse, within the stop deadline.
  */
+import { readinessOf } from '../../manager/readiness.js';
 import { exitCodeOf } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import type { CliStatsSnapshot } from '../snapshot.js';
@@ -11,10 +12,12 @@ import { createStreamContext, watchStop } from '../stream/context.js';
 import { resolveCredentials } from '../stream/credentials.js';
 import { ManagerFeed } from '../stream/feed.js';
 import { resolveInstruments } from '../stream/instruments.js';
+import { TokenStore, watchKeysFile } from '../stream/keys-reload.js';
 import { buildManager, type StreamManager } from '../stream/manager.js';
 import { createRenderer } from '../stream/render.js';
 import { createReporter } from '../stream/report.js';
 import { runUntilStopped } from '../stream/run.js';
+import { retryFailedKeys } from '../stream/service-retry.js';
 import { attachSinks, planSinks, type RecordTarget, type StreamSinks } from '../stream/sinks.js';
 import { summarise } from '../stream/summarise.js';
 import type { StreamConfig } from '../stream-config.js';
@@ -48,13 +51,29 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
     const feed = new ManagerFeed();
     // Built (every option checked by the library, nothing connected) before the sinks attach: a
     // configuration the library refuses must fail before a recording file is created.
+    // A watched keys file: tokens come from this store (its providers), updated as the file changes.
+    const keysFile = credentials.sim ? undefined : config.credentials.file;
+    const tokens = keysFile !== undefined ? new TokenStore(credentials.keys, ctx.secrets) : undefined;
     const manager = await buildManager(ctx, credentials, instruments, feed, {
       rawFrames: sinks.wantsRawFrames,
+      tokens,
     });
+    const wanted = instruments.tokens.length;
+    ctx.readiness = () => readinessOf(manager.session.manager.getStats(), wanted);
     await attachSinks(ctx, sinks, feed);
     built.manager = manager;
     const renderer = createRenderer(ctx, record ? 'record' : 'stream', manager, instruments, sinks);
     reporter.watch(manager, renderer);
+    if (keysFile !== undefined && tokens)
+      watchKeysFile(ctx, keysFile, manager.session.manager, tokens, renderer.report);
+    if (config.service) {
+      const stopRetry = retryFailedKeys(
+        manager.session.manager,
+        (id) => tokens?.current(id) ?? credentials.keys.find((k) => k.id === id)?.accessToken,
+        (fields, msg) => ctx.logger.info(fields, msg),
+      );
+      ctx.disposers.push('service retry', stopRetry);
+    }
     await runUntilStopped(ctx, manager, instruments, renderer);
   } catch (error) {
     ctx.exitCode = exitCodeOf(error);

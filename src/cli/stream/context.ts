@@ -3,8 +3,10 @@
  * written line is scrubbed of, the stop request and the disposer stack. Steps receive it and return
  * their own typed result; nothing else is shared between them.
  */
+import { createJsonLogger } from '../../json-logger.js';
 import { type Logger, silentLogger } from '../../logger.js';
-import { createStderrLogger } from '../cli-logger.js';
+import { type Readiness, readinessOf } from '../../manager/readiness.js';
+import { createStderrLogger, withIds } from '../cli-logger.js';
 import { type ApiKeyCredential, secretsOf } from '../credentials.js';
 import { ExitCode } from '../exit-codes.js';
 import { type CliIo, STOP_FLUSH_MS, StopRequest } from '../io.js';
@@ -31,6 +33,8 @@ export interface StreamContext {
   stoppedAt: number | undefined;
   /** Stdout as a line sink, with `--format ndjson` (flushed last when stopping, after the manager). */
   readonly output: OutputSink | undefined;
+  /** Readiness now (/readyz, kiteticker_ready); 'not started' until the manager exists. */
+  readiness: () => Readiness;
   /** What the command will exit with; a failure while stopping can still raise it. */
   exitCode: number;
   /** One line to stderr, made safe for a terminal and scrubbed of secrets. */
@@ -43,8 +47,17 @@ export interface StreamContext {
 
 export function createStreamContext(config: StreamConfig, io: CliIo): StreamContext {
   const secrets = secretsOf(config.credentials.keys);
+  const json = config.service
+    ? createJsonLogger({
+        write: (l) => io.stderr.write(l),
+        secrets: () => secrets,
+        level: config.verbose ? 'debug' : 'info',
+        fields: (obj) => withIds(obj, ctx.keys) as Record<string, unknown>,
+      })
+    : undefined;
   const say = (line: string): void => {
-    io.stderr.write(`${terminalLine(line, secrets)}\n`);
+    if (json) serviceLine(json, terminalLine(line, secrets));
+    else io.stderr.write(`${terminalLine(line, secrets)}\n`);
   };
   const stop = new StopRequest();
   const ctx: StreamContext = {
@@ -53,13 +66,15 @@ export function createStreamContext(config: StreamConfig, io: CliIo): StreamCont
     secrets,
     keys: config.credentials.keys,
     // Read at log time: the keys are the simulator's once the credentials step ran.
-    logger: config.verbose
-      ? createStderrLogger(
-          (l) => io.stderr.write(l),
-          secrets,
-          () => ctx.keys,
-        )
-      : silentLogger,
+    logger: json
+      ? json
+      : config.verbose
+        ? createStderrLogger(
+            (l) => io.stderr.write(l),
+            secrets,
+            () => ctx.keys,
+          )
+        : silentLogger,
     stop,
     disposers: new DisposerStack(),
     createdAt: Date.now(),
@@ -69,6 +84,7 @@ export function createStreamContext(config: StreamConfig, io: CliIo): StreamCont
       config.format === 'ndjson'
         ? new OutputSink(io.stdout, { onClosed: () => stop.request('output closed') })
         : undefined,
+    readiness: () => readinessOf(undefined),
     exitCode: ExitCode.Ok,
     say,
     fail(message) {
@@ -81,6 +97,17 @@ export function createStreamContext(config: StreamConfig, io: CliIo): StreamCont
     ctx.stoppedAt = Date.now();
   });
   return ctx;
+}
+
+/**
+ * A `kiteticker: ...` line as one JSON entry: its level from its words (the lines are written for
+ * people; a service's log reader filters on `level`).
+ */
+function serviceLine(logger: Logger, line: string): void {
+  const msg = line.replace(/^kiteticker: /, '');
+  if (/^error: /.test(msg)) logger.error({}, msg.slice(7));
+  else if (/^warning: |refused|failed|cannot /i.test(msg)) logger.warn({}, msg.replace(/^warning: /, ''));
+  else logger.info({}, msg);
 }
 
 /**

@@ -13,6 +13,7 @@ import type { StreamCredentials } from './credentials.js';
 import type { ManagerFeed } from './feed.js';
 import { streamSession } from './ha.js';
 import type { StreamInstruments } from './instruments.js';
+import type { TokenStore } from './keys-reload.js';
 
 export interface StreamManager {
   session: StreamSession;
@@ -29,7 +30,7 @@ export async function buildManager(
   credentials: StreamCredentials,
   instruments: StreamInstruments,
   feed: ManagerFeed,
-  options: { rawFrames: boolean },
+  options: { rawFrames: boolean; tokens?: TokenStore | undefined },
 ): Promise<StreamManager> {
   const { config } = ctx;
   const sim = credentials.sim;
@@ -47,6 +48,8 @@ export async function buildManager(
     maxConnectionsPerApi: config.maxConnectionsPerApi,
     maxSymbolsPerConnection: config.maxSymbolsPerConnection,
     logger: ctx.logger,
+    ...(options.tokens ? { tokenProvider: (id: string) => options.tokens!.provider(id) } : {}),
+    ...(config.service ? { waitForKeys: true } : {}),
     ...(options.rawFrames ? { onRawFrame: feed.tapRawFrame } : {}),
   });
   const chains = buildChains(instruments.plan, session.manager, {

@@ -23,11 +23,15 @@ export function createReporter(ctx: StreamContext): Reporter {
   /** Key ids whose refused token was already explained (once per key, not once per socket). */
   const authReported = new Set<string>();
   const tokenSource = (id: string): string => tokenSourceOf(id, config.credentials, ctx.io.env);
+  // With a watched keys file a refusal is not the end of the run (a service, or once streaming: a
+  // refusal at an interactive start still ends it): say so, and once per refusal.
+  const keysFile = config.credentials.source === 'keys-file';
   let shownBy: Renderer | undefined;
   return {
     watch(manager, renderer) {
       shownBy = renderer;
-      watchEvents(ctx, manager, renderer, authReported, tokenSource);
+      const watched = (): boolean => keysFile && (config.service || manager.session.progress === undefined);
+      watchEvents(ctx, manager, renderer, authReported, tokenSource, watched);
     },
     failure(error) {
       shownBy?.stop();
@@ -57,6 +61,7 @@ function watchEvents(
   renderer: Renderer,
   authReported: Set<string>,
   tokenSource: (id: string) => string,
+  watched: () => boolean,
 ): void {
   const { config } = ctx;
   const report = renderer.report;
@@ -66,8 +71,15 @@ function watchEvents(
       // The 'error' event already says so on stderr; the view has no stderr, so it gets a notice.
       if (renderer.live && !authReported.has(apiKeyId)) {
         authReported.add(apiKeyId);
-        report(authFailureHint(apiKeyId, event.httpStatus, tokenSource(apiKeyId)));
+        report(authFailureHint(apiKeyId, event.httpStatus, tokenSource(apiKeyId), watched()));
       }
+    } else if (
+      event.status === 'connected' &&
+      config.credentials.source === 'keys-file' &&
+      authReported.delete(apiKeyId)
+    ) {
+      // Back with a new token: the next morning's refusal is explained again.
+      report(`${apiKeyId}: connected again with the new access token`);
     } else if (event.status === 'reconnecting' && config.verbose) {
       report(`${apiKeyId} #${connectionIndex}: reconnecting (attempt ${event.attempt}): ${event.reason}`);
     }
@@ -80,7 +92,14 @@ function watchEvents(
     else if (!authReported.has(apiKeyId ?? '')) {
       // The library's text tells a programmer to call updateAccessToken(); a CLI user needs a new token.
       authReported.add(apiKeyId ?? '');
-      report(authFailureHint(apiKeyId, (error as { status?: number }).status, tokenSource(apiKeyId ?? '')));
+      report(
+        authFailureHint(
+          apiKeyId,
+          (error as { status?: number }).status,
+          tokenSource(apiKeyId ?? ''),
+          watched(),
+        ),
+      );
     }
   });
   for (const c of chains) {

@@ -14,6 +14,7 @@ import { ExitCode, UsageError } from '../exit-codes.js';
 import { natsAuthOptions, natsSecrets } from '../nats-auth.js';
 import type { StreamContext } from './context.js';
 import type { StreamCredentials } from './credentials.js';
+import { healthRoutes, isLoopback } from './health.js';
 import type { StreamInstruments } from './instruments.js';
 
 export interface RecordTarget {
@@ -59,8 +60,17 @@ export async function planSinks(
   let metrics: PrometheusSink | undefined;
   if (config.metricsPort !== undefined) {
     const port = config.metricsPort;
+    const host = config.metricsHost;
+    if (!isLoopback(host)) {
+      ctx.say(
+        `kiteticker: warning: --metrics-host ${host}: /metrics and /readyz are served beyond this machine (they name your API key ids); prefer 127.0.0.1 behind a proxy or a firewall`,
+      );
+    }
     metrics = new PrometheusSink({
       port,
+      host,
+      readiness: () => ctx.readiness(),
+      routes: healthRoutes(() => ctx.readiness()),
       counters: () => ({
         outputDrops: ctx.output?.droppedBatches ?? 0,
         ...(recorder ? { recordDrops: recorder.stats().dropped } : {}),
@@ -72,7 +82,7 @@ export async function planSinks(
         new UsageError(
           error.code === 'EADDRINUSE'
             ? `--metrics-port ${port}: the port is in use; pick another, or 0 for any free port`
-            : `--metrics-port ${port}: cannot listen: ${error.code ?? error.message}`,
+            : `--metrics-port ${port} on ${host}: cannot listen: ${error.code ?? error.message}`,
         ),
     });
   }

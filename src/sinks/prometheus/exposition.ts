@@ -2,6 +2,7 @@
  * Prometheus text exposition (format 0.0.4) of a feed snapshot. Written here rather than pulling
  * prom-client: the data is a snapshot we already have, so rendering on each scrape is all that is needed.
  */
+import type { Readiness } from '../../manager/readiness.js';
 import type { FeedSnapshot } from '../tick-sink.js';
 import { renderHaFamilies } from './ha-exposition.js';
 
@@ -40,7 +41,11 @@ function family(
 }
 
 /** The exposition text; ends with a newline as the format requires. */
-export function renderPrometheus(snapshot: FeedSnapshot, counters: ExtraCounters = {}): string {
+export function renderPrometheus(
+  snapshot: FeedSnapshot,
+  counters: ExtraCounters = {},
+  readiness?: Readiness,
+): string {
   const perConnection = (
     pick: (c: FeedSnapshot['apiKeys'][number]['connections'][number]) => number | null,
   ) => {
@@ -153,5 +158,30 @@ export function renderPrometheus(snapshot: FeedSnapshot, counters: ExtraCounters
     );
   }
   if (snapshot.ha) renderHaFamilies(snapshot.ha, (...f) => family(out, ...f), escapeLabel);
+  if (readiness) renderReadiness(out, snapshot, readiness);
   return `${out.join('\n')}\n`;
+}
+
+/** The three readiness families (names fixed: alert rules are written against them). */
+function renderReadiness(out: string[], snapshot: FeedSnapshot, readiness: Readiness): void {
+  family(out, 'kiteticker_ready', 'gauge', '1 when every wanted instrument is on a connected socket.', [
+    ['', readiness.ready ? 1 : 0],
+  ]);
+  family(
+    out,
+    'kiteticker_unplaced_instruments',
+    'gauge',
+    'Wanted instruments on no API key or on a socket that is not connected.',
+    [['', readiness.unplaced]],
+  );
+  const failed = new Set(readiness.authFailed);
+  family(
+    out,
+    'kiteticker_api_key_auth_failed',
+    'gauge',
+    '1 while the API key has no accepted access token (refused, or waiting for one).',
+    snapshot.apiKeys.map(
+      (k): Sample => [`{api_key_id="${escapeLabel(k.apiKeyId)}"}`, failed.has(k.apiKeyId) ? 1 : 0],
+    ),
+  );
 }

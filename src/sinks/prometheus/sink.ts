@@ -2,6 +2,7 @@
  * The Prometheus exporter as a sink: serves the feed's counters at /metrics, rendered on each scrape
  * (nothing is kept between scrapes, so it costs nothing on the tick path).
  */
+import type { Readiness } from '../../manager/readiness.js';
 import type { TickFeed, TickSink } from '../tick-sink.js';
 import { type ExtraCounters, renderPrometheus } from './exposition.js';
 import { type HttpRoute, type MetricsServer, startMetricsServer } from './server.js';
@@ -13,6 +14,8 @@ export interface PrometheusSinkOptions {
   host?: string;
   /** Counters kept outside the manager (stdout and recorder drops), read on each scrape. */
   counters?: () => ExtraCounters;
+  /** Readiness now: adds kiteticker_ready, kiteticker_unplaced_instruments, kiteticker_api_key_auth_failed. */
+  readiness?: () => Readiness;
   /** More GET endpoints beside /metrics (health checks). */
   routes?: Readonly<Record<string, HttpRoute>>;
 }
@@ -51,7 +54,7 @@ export class PrometheusSink implements TickSink {
   /** The exposition text for the feed now. */
   render(): string {
     const snapshot = this.feed?.snapshot() ?? { at: Date.now(), uptimeMs: 0, apiKeys: [] };
-    return renderPrometheus(snapshot, this.options.counters?.() ?? {});
+    return renderPrometheus(snapshot, this.options.counters?.() ?? {}, this.options.readiness?.());
   }
 
   get url(): string | undefined {
