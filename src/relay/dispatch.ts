@@ -48,6 +48,9 @@ export class Dispatcher {
       const carried = index.rank[i]!;
       const length = index.length[i]!;
       for (const [s, want] of subs) {
+        // A packet below the client's mode (upstream still at a lower mode for the moment its raise takes to
+        // land) is not what Kite would send that client: skip it, the next packet comes at the new mode.
+        if (carried >= 0 && want > carried) continue;
         if (s.epoch !== epoch) {
           s.epoch = epoch;
           s.picked = 0;
@@ -58,7 +61,7 @@ export class Dispatcher {
         } else if (s.uniform !== want) {
           s.uniform = -1;
         }
-        const rank = carried < 0 || want >= carried ? carried : want;
+        const rank = carried < 0 || want === carried ? carried : want;
         s.picks[s.picked] = i;
         s.ranks[s.picked] = rank;
         s.picked++;

@@ -75,11 +75,20 @@ describe('relay downgrading', () => {
     ]);
   });
 
-  it('relay - a packet below the mode a client wants is passed on as it is, never padded', () => {
-    const { sessions, got, d } = setup([new Map(tokens.map((t) => [t, 'full' as Mode]))]);
+  it('relay - a packet below the mode a client wants is held back from it (never padded, never sent as a lower mode)', () => {
+    const full = new Map(tokens.map((t) => [t, 'full' as Mode]));
+    const quote = new Map(tokens.map((t) => [t, 'quote' as Mode]));
+    // The first token is wanted in full by the first client only: its quote packet waits for the upstream raise.
+    full.delete(tokens[1]!);
+    const { sessions, got, d } = setup([full, quote]);
     const upstream = encodeTicks(ticks('quote'));
     d.onFrame(upstream);
-    expect(got.get(sessions[0]!)![0]).toBe(upstream);
+    expect(got.get(sessions[1]!)![0]).toBe(upstream);
+    const first = got.get(sessions[0]!)?.[0];
+    // Only the token it wants at quote or lower (none: it wants full or nothing) would reach the full client.
+    expect(first).toBeUndefined();
+    d.onFrame(encodeTicks(ticks('full')));
+    expect(got.get(sessions[0]!)).toHaveLength(1);
   });
 
   it('relay - clients taking a whole frame in one mode share one frame built once per mode', () => {
