@@ -23,6 +23,8 @@ export interface RelayContext {
   readonly logger: Logger;
   readonly stop: StopRequest;
   readonly disposers: DisposerStack;
+  /** What ended a running service (its upstream failed to start): the exit code comes from it. */
+  failure: unknown;
   /** One `kiteticker: ...` line on stderr; a JSON entry as a service. */
   say(line: string): void;
 }
@@ -57,6 +59,7 @@ export function createRelayContext(
       (config.verbose ? text : { debug: () => {}, info: () => {}, warn: text.warn, error: text.error }),
     stop: new StopRequest(),
     disposers: new DisposerStack(),
+    failure: undefined,
     say(line) {
       const safe = terminalLine(`kiteticker: ${line}`, secrets);
       if (json) serviceLine(json, safe);

@@ -42,6 +42,7 @@ export async function runRelay(config: RelayConfig, io: CliIo): Promise<number> 
     // A stop during start-up (an upstream that never answers) wins over start-up.
     await Promise.race([serve(ctx, credentials.source), ctx.stop.promise]);
     const reason = await ctx.stop.promise;
+    if (ctx.failure !== undefined) exitCode = exitCodeOf(ctx.failure);
     ctx.say(`relay stopped (${reason})`);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -93,9 +94,15 @@ async function serve(ctx: RelayContext, source: string): Promise<void> {
   const tls = config.tls
     ? { cert: readPem('--tls-cert', config.tls.certFile), key: readPem('--tls-key', config.tls.keyFile) }
     : undefined;
-  // The cast: the manager's typed event overloads are narrower than RelayManager's generic `off`.
+  // Without --service a key refused (or unreachable) at start ends the command, as stream's does, so
+  // the relay listens once the upstream started. A service listens at once: clients connect and
+  // subscribe while the upstream is still trying, their calls held until it runs.
+  let startUpstream: () => void = () => undefined;
+  const upstreamStarted = new Promise<void>((resolve) => {
+    startUpstream = resolve;
+  }).then(() => manager.start());
   const relay = new KiteRelay({
-    manager: manager as unknown as RelayManager,
+    manager: config.service ? gated(manager, upstreamStarted) : (manager as unknown as RelayManager),
     ...(config.clientsFile !== undefined ? { clientsFile: config.clientsFile } : { clients: [generated!] }),
     host: config.host,
     port: config.port,
@@ -106,6 +113,7 @@ async function serve(ctx: RelayContext, source: string): Promise<void> {
   relay.on('warning', (message) => ctx.say(`warning: ${message}`));
 
   let started = false;
+  // 'not started' (503) until the upstream runs.
   const readiness = (): Readiness =>
     started ? relayReadiness(manager, relay) : readinessOf(undefined, relay.stats().upstreamTokens);
   const { metricsUrl } = await attachRelaySinks(ctx, manager, relay, readiness);
@@ -117,12 +125,25 @@ async function serve(ctx: RelayContext, source: string): Promise<void> {
     const timer = setTimeout(() => ctx.stop.request('duration'), config.durationMs);
     ctx.disposers.push('--duration timer', () => clearTimeout(timer));
   }
-  // Without --service a key refused (or unreachable) at start ends the command, as stream's does.
-  await manager.start();
+  if (config.service) {
+    startUpstream();
+    void upstreamStarted.then(
+      () => {
+        started = true;
+      },
+      (error: unknown) => {
+        ctx.failure = error;
+        ctx.say(`error: the upstream did not start: ${(error as Error).message}`);
+        ctx.stop.request('error');
+      },
+    );
+  } else {
+    await manager.start();
+    started = true;
+  }
   if (ctx.stop.requested) return;
   ctx.disposers.push('relay', () => relay.stop());
   await relay.start();
-  started = true;
   watchUpstreamKeys(ctx, manager, tokens);
 
   if (!isLoopbackHost(config.host)) {
@@ -155,4 +176,25 @@ async function serve(ctx: RelayContext, source: string): Promise<void> {
       `kiteticker relay listening on ${relay.url}\n  upstream: ${upstream}${shownUrl}\n  linger: ${config.lingerMs / 1000} s\nCtrl-C to stop\n`,
     );
   }
+}
+
+/**
+ * The manager as the relay sees it, with subscription changes held until `started` settles (the
+ * relay's upstream queue runs them in order then). The cast: the manager's typed event overloads are
+ * narrower than RelayManager's generic `off`.
+ */
+function gated(manager: MultiApiKiteTickerManager, started: Promise<void>): RelayManager {
+  const m = manager as unknown as RelayManager;
+  const after = (call: () => Promise<void>): Promise<void> => started.then(call);
+  return {
+    subscribeSymbols: (tokens, mode) => after(() => m.subscribeSymbols(tokens, mode)),
+    unsubscribeSymbols: (tokens) => after(() => m.unsubscribeSymbols(tokens)),
+    changeMode: (tokens, mode) => after(() => m.changeMode(tokens, mode)),
+    on: ((event: never, listener: never) => m.on(event, listener)) as RelayManager['on'],
+    off: (event, listener) => m.off(event, listener),
+    start: () => m.start(),
+    stop: () => m.stop(),
+    updateAccessToken: (id, token) => m.updateAccessToken(id, token),
+    getStats: () => m.getStats(),
+  };
 }
