@@ -6,12 +6,12 @@
 import { createJsonLogger } from '../../json-logger.js';
 import type { Logger } from '../../logger.js';
 import { createStderrLogger, withIds } from '../cli-logger.js';
-import type { RelayConfig } from '../commands/relay.js';
 import type { ApiKeyCredential } from '../credentials.js';
 import { type CliIo, StopRequest } from '../io.js';
 import { serviceLine } from '../stream/context.js';
 import { DisposerStack } from '../stream/disposers.js';
 import { terminalLine } from '../terminal-text.js';
+import type { RelayConfig } from './config.js';
 
 export interface RelayContext {
   readonly config: RelayConfig;

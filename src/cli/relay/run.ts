@@ -10,13 +10,13 @@ import { MultiApiKiteTickerManager } from '../../manager/manager.js';
 import { type Readiness, readinessOf } from '../../manager/readiness.js';
 import type { RelayManager } from '../../relay/options.js';
 import { KiteRelay } from '../../relay/relay.js';
-import type { RelayConfig } from '../commands/relay.js';
 import { isLoopbackHost } from '../commands/simulate.js';
 import { loadCredentials } from '../credentials.js';
 import { ExitCode, exitCodeOf, UsageError } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { createSimHost } from '../sim-host.js';
 import { TokenStore } from '../stream/keys-reload.js';
+import type { RelayConfig } from './config.js';
 import { createRelayContext, type RelayContext } from './context.js';
 import { attachRelaySinks, relayReadiness, watchUpstreamKeys } from './service.js';
 
