@@ -325,6 +325,24 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       'keep an instrument no client wants subscribed upstream this long (default: 5)',
     )
     .option('-d, --duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)')
+    .option(
+      '--service',
+      'run as a service (needs --clients-file): never exit on a refused token or a failed upstream connection (retry, wait for tokens), JSON log lines on stderr, nothing on stdout',
+    )
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics (upstream and relay clients) at http://127.0.0.1:PORT/metrics, and /healthz, /readyz (0 = any free port)',
+    )
+    .option('--metrics-host <host>', 'with --metrics-port: address to listen on (default: 127.0.0.1)')
+    .option('--nats <url>', 'also publish every upstream tick to this NATS server (nats://127.0.0.1:4222)')
+    .option(
+      '--nats-creds <file>',
+      'with --nats: NATS credentials file (.creds); or set NATS_USER/NATS_PASSWORD',
+    )
+    .option(
+      '--nats-jetstream',
+      'with --nats: keep the last tick per instrument in JetStream (stream KITE_TICKS)',
+    )
     .option('-v, --verbose', 'log connections and upstream activity on stderr (warnings are always shown)')
     .action(async (opts: RawRelayOptions) => {
       exitCode = await runRelay(resolveRelayConfig(opts), io);

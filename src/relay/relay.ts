@@ -47,6 +47,9 @@ export class KiteRelay extends EventEmitter<KiteRelayEvents> {
   readonly #dispatcher: Dispatcher;
   readonly #listeners: { event: string; fn: (...args: never[]) => void }[] = [];
   #stopWatching: (() => void) | undefined;
+  /** Upgrades accepted, and refused by HTTP status (a handful of statuses: bounded). */
+  #accepted = 0;
+  readonly #refused: Record<number, number> = {};
   #started = false;
   #stopped = false;
 
@@ -91,6 +94,14 @@ export class KiteRelay extends EventEmitter<KiteRelayEvents> {
       commandLogLimit: 1,
       commandLogBytes: 1024,
       upgradeRequiredText: 'this is a Kite ticker relay: connect with a WebSocket\n',
+      observer: {
+        connection: () => {
+          this.#accepted++;
+        },
+        refused: ({ status }) => {
+          this.#refused[status] = (this.#refused[status] ?? 0) + 1;
+        },
+      },
       logger: this.#log,
       ...(options.tls ? { tls: options.tls } : {}),
     });
@@ -278,6 +289,8 @@ export class KiteRelay extends EventEmitter<KiteRelayEvents> {
       malformedFrames: d.malformed,
       droppedFrames: drops,
       slowDisconnects: source.slowDisconnects,
+      accepted: this.#accepted,
+      refused: { ...this.#refused },
       clients,
     };
   }

@@ -51,5 +51,9 @@ export interface RelayStats {
   droppedFrames: number;
   /** Clients disconnected for being too slow. */
   slowDisconnects: number;
+  /** Client upgrades accepted (sockets opened since start). */
+  accepted: number;
+  /** Client upgrades refused, by HTTP status (403: wrong id/token, 429: too many sockets, 400...). */
+  refused: Record<number, number>;
   clients: RelayClientStats[];
 }

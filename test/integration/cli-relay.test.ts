@@ -74,5 +74,14 @@ describe('kiteticker relay', () => {
     expect(a.stderr).toMatch(/--tls-cert and --tls-key go together/);
     const b = await runCli(['relay', '--port', '70000']);
     expect(b.code).toBe(2);
-  });
+    const c = await runCli(['relay', '--service']);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/--service needs --clients-file/);
+    const d = await runCli(['relay', '--metrics-host', '127.0.0.1']);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/--metrics-host needs --metrics-port/);
+    const e = await runCli(['relay', '--nats-creds', 'x.creds']);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toMatch(/--nats-creds needs --nats/);
+  }, 30_000);
 });

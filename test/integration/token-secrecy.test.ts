@@ -430,4 +430,97 @@ describe('token secrecy', () => {
       }
     }
   }, 45_000);
+  it('token secrecy - relay --service: client and upstream tokens never in its JSON logs, /metrics, /readyz or /healthz', async () => {
+    const { chmod, mkdtemp, rename, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { startCli } = await import('./cli-helpers.js');
+    const { connect, waitFor } = await import('./relay-helpers.js');
+    const sim = new KiteSimulator({
+      credentials: { api_r1: `${SECRET}-up-1`, api_r2: `${SECRET}-up-2` },
+      universeSize: 50,
+      ticksPerSecond: 5,
+      batchIntervalMs: 50,
+    });
+    await sim.start();
+    cleanups.push(() => sim.stop());
+    const dir = await mkdtemp(join(tmpdir(), 'kt-secrecy-relay-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const keys = join(dir, 'keys.json');
+    const clientsFile = join(dir, 'clients.json');
+    const write = async (path: string, text: string, mode = 0o600): Promise<void> => {
+      await writeFile(`${path}.tmp`, text, { mode });
+      await chmod(`${path}.tmp`, mode);
+      await rename(`${path}.tmp`, path);
+    };
+    const entries = (t1: string, t2: string) =>
+      JSON.stringify([
+        { id: 'r1', apiKey: 'api_r1', accessToken: t1 },
+        { id: 'r2', apiKey: 'api_r2', accessToken: t2 },
+      ]);
+    // r2's token is wrong from the start: the service waits for it.
+    await write(keys, entries(`${SECRET}-up-1`, `${SECRET}-wrong`));
+    await write(clientsFile, JSON.stringify([{ id: 'scanner', accessToken: `${SECRET}-client` }]));
+    const run = startCli(
+      [
+        'relay',
+        '--service',
+        '-v',
+        '--keys-file',
+        keys,
+        '--clients-file',
+        clientsFile,
+        '--url',
+        sim.url,
+        '--port',
+        '0',
+        '--metrics-port',
+        '0',
+      ],
+      {},
+      40_000,
+    );
+    cleanups.push(async () => {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    });
+    const [, relayUrl] = await run.waitFor('stderr', /relay listening on (ws:\/\/127\.0\.0\.1:\d+)/, 20_000);
+    const [, base] = await run.waitFor('stderr', /metrics (http:\/\/127\.0\.0\.1:\d+)\/metrics/);
+    const bodies: string[] = [];
+    const scrape = async (): Promise<void> => {
+      for (const path of ['/readyz', '/healthz', '/metrics'])
+        bodies.push(await (await fetch(`${base}${path}`)).text());
+    };
+    // A client with the right token, one with a wrong token, one with a token under another id.
+    await expect(connect(relayUrl!, 'scanner', `${SECRET}-guess`)).rejects.toThrow('HTTP 403');
+    await expect(connect(relayUrl!, 'nobody', `${SECRET}-client`)).rejects.toThrow('HTTP 403');
+    const c = await connect(relayUrl!, 'scanner', `${SECRET}-client`);
+    cleanups.push(async () => c.ws.terminate());
+    const t = sim.instruments()[2]!.instrument_token;
+    c.send({ a: 'subscribe', v: [t] });
+    c.send({ a: 'mode', v: ['full', [t]] });
+    await waitFor(() => c.ticks.length > 0, 10_000, 'ticks');
+    await scrape();
+    // A mid-session 403 upstream, then keys files the watcher refuses, each holding a token.
+    sim.revokeToken('api_r1');
+    await write(keys, `[{"id":"r1","apiKey":"api_r1","accessToken":"${SECRET}-broken" `);
+    await run.waitFor('stderr', /not valid JSON/);
+    await write(keys, entries(`${SECRET}-open-1`, `${SECRET}-open-2`), 0o644);
+    await run.waitFor('stderr', /too open/);
+    await scrape();
+    await write(keys, entries(`${SECRET}-up-1`, `${SECRET}-up-2`));
+    await run.waitFor('stderr', /keys file applied: new token r2/);
+    await scrape();
+    run.child.kill('SIGTERM');
+    const done = await run.done;
+
+    expect(done.code).toBe(0);
+    expect(done.stderr).toMatch(/"level":40/);
+    expect(bodies.some((b) => b.includes('"authFailed":["r2"]'))).toBe(true);
+    expect(
+      bodies.some((b) => b.includes('kiteticker_relay_client_subscriptions{client_id="scanner"} 1')),
+    ).toBe(true);
+    for (const text of [done.stdout, done.stderr, ...bodies]) {
+      for (const needle of NEEDLES) expect(text.includes(needle), `output contains ${needle}`).toBe(false);
+    }
+  }, 45_000);
 });

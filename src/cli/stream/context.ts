@@ -103,7 +103,7 @@ export function createStreamContext(config: StreamConfig, io: CliIo): StreamCont
  * A `kiteticker: ...` line as one JSON entry: its level from its words (the lines are written for
  * people; a service's log reader filters on `level`).
  */
-function serviceLine(logger: Logger, line: string): void {
+export function serviceLine(logger: Logger, line: string): void {
   const msg = line.replace(/^kiteticker: /, '');
   if (/^error: /.test(msg)) logger.error({}, msg.slice(7));
   else if (/^warning: |refused|failed|cannot /i.test(msg)) logger.warn({}, msg.replace(/^warning: /, ''));

@@ -12,6 +12,11 @@ import type { ApiKeyCredential } from '../credentials.js';
 import { diffKeys, KeysFileWatcher } from '../keys-file-watch.js';
 import type { StreamContext } from './context.js';
 
+/** What the watch needs of a command (stream's context fits; the relay builds one). */
+export type KeysReloadContext = Pick<StreamContext, 'logger' | 'keys' | 'io' | 'disposers'> & {
+  readonly config: { readonly service: boolean };
+};
+
 /** Tokens each key used most recently, kept as secrets to redact (older ones leave the list). */
 const TOKENS_KEPT_PER_KEY = 4;
 
@@ -66,7 +71,7 @@ export class TokenStore {
 
 /** Watches the keys file and applies its changes to `manager` until the run's disposers run. */
 export function watchKeysFile(
-  ctx: StreamContext,
+  ctx: KeysReloadContext,
   path: string,
   manager: MultiApiKiteTickerManager,
   store: TokenStore,

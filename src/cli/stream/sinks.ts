@@ -173,8 +173,13 @@ function recorderSink(
   });
 }
 
+/** What the NATS sink needs of a command (stream's context fits; the relay builds one). */
+export type NatsSinkContext = Pick<StreamContext, 'io' | 'secrets' | 'logger'> & {
+  readonly config: { readonly natsCreds: string | undefined; readonly natsJetstream: boolean };
+};
+
 /** The NATS sink, not yet connected. Imported on demand: the NATS client is an optional peer dependency. */
-async function natsSink(ctx: StreamContext, server: string) {
+export async function natsSink(ctx: NatsSinkContext, server: string) {
   const { NatsTickSink } = await import('../../sinks/index.js').catch((error: unknown) => {
     throw new UsageError(
       `--nats needs the optional package @nats-io/transport-node (npm install @nats-io/transport-node): ${(error as Error).message}`,

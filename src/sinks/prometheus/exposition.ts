@@ -18,6 +18,11 @@ export interface ExtraCounters {
 
 type Sample = [labels: string, value: number];
 
+/** Writes one family (name, type, help, samples); given to callers that add families of their own. */
+export type FamilyWriter = (name: string, type: 'counter' | 'gauge', help: string, samples: Sample[]) => void;
+/** More families after the manager's (the relay's), with the label escaper. */
+export type ExtraFamilies = (family: FamilyWriter, label: (value: string) => string) => void;
+
 function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
@@ -45,6 +50,7 @@ export function renderPrometheus(
   snapshot: FeedSnapshot,
   counters: ExtraCounters = {},
   readiness?: Readiness,
+  extra?: ExtraFamilies,
 ): string {
   const perConnection = (
     pick: (c: FeedSnapshot['apiKeys'][number]['connections'][number]) => number | null,
@@ -159,6 +165,7 @@ export function renderPrometheus(
   }
   if (snapshot.ha) renderHaFamilies(snapshot.ha, (...f) => family(out, ...f), escapeLabel);
   if (readiness) renderReadiness(out, snapshot, readiness);
+  extra?.((...f) => family(out, ...f), escapeLabel);
   return `${out.join('\n')}\n`;
 }
 

@@ -4,7 +4,7 @@
  */
 import type { Readiness } from '../../manager/readiness.js';
 import type { TickFeed, TickSink } from '../tick-sink.js';
-import { type ExtraCounters, renderPrometheus } from './exposition.js';
+import { type ExtraCounters, type ExtraFamilies, renderPrometheus } from './exposition.js';
 import { type HttpRoute, type MetricsServer, startMetricsServer } from './server.js';
 
 export interface PrometheusSinkOptions {
@@ -18,6 +18,8 @@ export interface PrometheusSinkOptions {
   readiness?: () => Readiness;
   /** More GET endpoints beside /metrics (health checks). */
   routes?: Readonly<Record<string, HttpRoute>>;
+  /** Families rendered after the manager's on each scrape (the relay's clients). */
+  families?: ExtraFamilies;
 }
 
 export interface PrometheusSinkStats {
@@ -54,7 +56,12 @@ export class PrometheusSink implements TickSink {
   /** The exposition text for the feed now. */
   render(): string {
     const snapshot = this.feed?.snapshot() ?? { at: Date.now(), uptimeMs: 0, apiKeys: [] };
-    return renderPrometheus(snapshot, this.options.counters?.() ?? {}, this.options.readiness?.());
+    return renderPrometheus(
+      snapshot,
+      this.options.counters?.() ?? {},
+      this.options.readiness?.(),
+      this.options.families,
+    );
   }
 
   get url(): string | undefined {
