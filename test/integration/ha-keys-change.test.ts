@@ -7,6 +7,7 @@
 import { connect } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.js';
+import { ManagerKeyHost } from '../../src/ha/key-host.js';
 import { leaseKey } from '../../src/ha/names.js';
 import { LeaseStore } from '../../src/ha/store.js';
 import type { KiteSimulator } from '../../src/simulator/index.js';
@@ -75,4 +76,40 @@ describe('ha keys change', () => {
     }
     expect(inst.errors).toEqual([]);
   }, 30_000);
+
+  it('ha - with waitForKeys, a key taken with a refused token opens anyway; its instruments wait and are subscribed once a new token works', async () => {
+    const host = new ManagerKeyHost({
+      keys: [{ id: A.id, apiKey: A.apiKey, accessToken: 'yesterdays-token' }],
+      configure: (b) =>
+        b
+          .url(sim.url)
+          .waitForKeys(true)
+          .baseConfig({ reconnect: { initialDelayMs: 20, maxDelayMs: 200, jitter: 'none' } }),
+    });
+    const errors: Error[] = [];
+    host.on('error', (e) => errors.push(e));
+    const want = new Map(
+      sim
+        .instruments()
+        .slice(0, 3)
+        .map((i) => [i.instrument_token, 'ltp' as const]),
+    );
+    try {
+      // Resolves (the held key is not given up): the service waits for the next token.
+      await host.open(A.id, want);
+      const stats = host.manager(A.id)!.getStats();
+      expect(stats.perApiStats[0]!.state).toBe('failed');
+      expect(stats.unplacedSymbols).toBe(3);
+      expect(socketsOf(sim, A.apiKey)).toHaveLength(0);
+      await host.manager(A.id)!.updateAccessToken(A.id, A.accessToken);
+      await until(
+        'the waiting instruments subscribed',
+        () => socketsOf(sim, A.apiKey).some((s) => s.size === 3),
+        5_000,
+      );
+      expect(host.manager(A.id)!.getStats().unplacedSymbols).toBe(0);
+    } finally {
+      await host.closeAll();
+    }
+  }, 20_000);
 });
