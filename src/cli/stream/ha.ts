@@ -138,16 +138,18 @@ export class HaStreamSession extends StreamSession {
     // A comma-separated list names several nodes of a cluster (the client also learns the others).
     const servers = splitList(config.nats!);
     this.#ctx.secrets.push(...natsSecrets(io.env, servers));
-    // The keys as the keys file has them now (it may have changed since the session was built).
-    const keys = this.#ctx.keys.map((k) => k.id);
-    for (const k of this.#ctx.keys) this.host.setKey(this.#credential(k));
-    const wants = splitAcross(keys, tokens, this.#sessionOptions.mode);
     // Loaded here: the NATS client is an optional peer dependency, needed only with --ha.
     const { HaController } = await import('../../ha/controller.js').catch((error: unknown) => {
       throw new UsageError(
         `--ha needs the optional packages @nats-io/transport-node, @nats-io/jetstream and @nats-io/kv: ${(error as Error).message}`,
       );
     });
+    const connectOptions = await natsAuthOptions(servers, config.natsCreds, io.env);
+    // The keys as the keys file has them now (it may have changed since the session was built), read
+    // with no await before the controller exists: a change after this goes to the controller.
+    const keys = this.#ctx.keys.map((k) => k.id);
+    for (const k of this.#ctx.keys) this.host.setKey(this.#credential(k));
+    const wants = splitAcross(keys, tokens, this.#sessionOptions.mode);
     const controller = new HaController({
       group: this.#ha.group,
       instance: this.#ha.instance,
@@ -155,11 +157,12 @@ export class HaStreamSession extends StreamSession {
       host: this.host,
       initialWant: (id) => wants.get(id) ?? new Map(),
       servers,
-      connectOptions: await natsAuthOptions(servers, config.natsCreds, io.env),
+      connectOptions,
       timings: { ttlMs: this.#ha.ttlMs },
       replicas: this.#ha.replicas,
       logger: this.#sessionOptions.logger,
     });
+    this.#controller = controller;
     const say = (line: string) =>
       this.#ctx.say(`kiteticker: ha ${this.#ha.group}/${this.#ha.instance}: ${line}`);
     controller.on('took', (id, info) =>
@@ -169,7 +172,6 @@ export class HaStreamSession extends StreamSession {
     controller.on('error', (error) => {
       if (config.verbose) say(error.message);
     });
-    this.#controller = controller;
     this.#startedAt = Date.now();
     await controller.start();
     say(`started; holding ${controller.held().length} of ${keys.length} key(s)`);
