@@ -19,8 +19,8 @@ import { until } from '../helpers/ha.js';
 import { type NatsServerHandle, startNatsServer } from '../helpers/nats-server.js';
 import { type CliRun, killAll, runCli, startCli } from './cli-helpers.js';
 
-/** Real ms from the simulator's start to the morning expiry: both instances are up and ticking by then. */
-const EXPIRY_AFTER_MS = Number(process.env.CLI_HA_SERVICE_EXPIRY_MS ?? 20_000);
+/** Real ms from the simulator's start to the morning expiry: both instances are up and ticking by then (with room for a loaded machine). */
+const EXPIRY_AFTER_MS = Number(process.env.CLI_HA_SERVICE_EXPIRY_MS ?? 30_000);
 const K1 = { id: 'k1', apiKey: 'sim_key_1', secret: 'sim_secret_1' };
 const K2 = { id: 'k2', apiKey: 'sim_key_2', secret: 'sim_secret_2' };
 
