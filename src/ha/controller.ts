@@ -118,7 +118,8 @@ export class HaController extends EventEmitter<HaControllerEvents> {
   readonly instance: string;
   readonly timings: HaTimings;
   readonly #options: HaControllerOptions;
-  readonly #apiKeyIds: readonly string[];
+  /** The group's keys as this instance knows them (a watched keys file adds and removes). */
+  #apiKeyIds: string[];
   readonly #clock: () => number;
   readonly #logger: Logger;
   readonly #revisions = new RevisionClock();
@@ -236,6 +237,41 @@ export class HaController extends EventEmitter<HaControllerEvents> {
     await this.close();
   }
 
+  /**
+   * Adds a key to the group's set (a keys file gained it): this instance's share is counted over
+   * the new set, and the key is taken at the next poll if its lease is free and the share allows.
+   * Every instance of the group must be given the same change. Throws InvalidArgumentError for a
+   * bad id or one already in the set.
+   */
+  addKey(apiKeyId: string): void {
+    if (this.#state === 'closed') throw closedError('the HA controller');
+    encodeKeyId(apiKeyId);
+    if (this.#apiKeyIds.includes(apiKeyId)) {
+      throw new InvalidArgumentError(`ha: ${JSON.stringify(apiKeyId)} is already in the group's keys`);
+    }
+    this.#apiKeyIds.push(apiKeyId);
+    this.#share = shareOf(this.#apiKeyIds.length, this.#members);
+    this.#pollSoon();
+  }
+
+  /**
+   * Removes a key from the group's set (a keys file lost it). Held here: its sockets close and its
+   * lease is released (so no instance holds a key nobody is configured with). Its want record stays
+   * in the bucket (until max age), so the key subscribes the same again if it comes back.
+   * A key not in the set is ignored.
+   */
+  async removeKey(apiKeyId: string): Promise<void> {
+    const i = this.#apiKeyIds.indexOf(apiKeyId);
+    if (i < 0) return;
+    this.#apiKeyIds.splice(i, 1);
+    this.#leases.delete(apiKeyId);
+    this.#share = shareOf(this.#apiKeyIds.length, this.#members);
+    // A poll in flight may be taking it right now: let it finish, then drop what it took.
+    await this.#ticking?.catch(() => undefined);
+    const keeper = this.#keepers.get(apiKeyId);
+    if (keeper) await this.#drop(keeper, 'released');
+  }
+
   /** The keys held now. */
   held(): string[] {
     return [...this.#keepers.keys()];
@@ -327,11 +363,13 @@ export class HaController extends EventEmitter<HaControllerEvents> {
     const now = this.#clock();
     if (now - this.#memberWrittenAt >= this.timings.renewMs) await this.#writeMember(now);
     await this.#readMembers(store);
-    const entries = await Promise.all(this.#apiKeyIds.map((id) => store.get(leaseKey(id))));
+    // A copy: a keys file may add or remove a key while the leases are being read.
+    const ids = [...this.#apiKeyIds];
+    const entries = await Promise.all(ids.map((id) => store.get(leaseKey(id))));
     this.#failingPoll = false;
     const seenAt = this.#clock();
     const lapsed: [string, StoreEntry | undefined][] = [];
-    this.#apiKeyIds.forEach((id, i) => {
+    ids.forEach((id, i) => {
       const entry = entries[i];
       const key = leaseKey(id);
       this.#revisions.observe(key, entry?.value ? entry.revision : undefined, seenAt);
@@ -417,7 +455,7 @@ export class HaController extends EventEmitter<HaControllerEvents> {
       return;
     }
     const keeper = new LeaseKeeper(this.#keeperHost(), record, revision, sentAt);
-    if (this.#state !== 'running') {
+    if (this.#state !== 'running' || !this.#apiKeyIds.includes(apiKeyId)) {
       await keeper.release().catch(() => undefined);
       return;
     }

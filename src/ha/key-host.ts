@@ -61,6 +61,21 @@ export class ManagerKeyHost extends EventEmitter<HostEvents> implements HaKeyHos
     return [...this.#open.values()].map((m) => m.getStats());
   }
 
+  /**
+   * Adds a key this host may open, or replaces its credential (a new apiKey or token source): used
+   * from the next open, so a standby takes the key with what it was last given. An open key keeps
+   * its sockets; rotate its token through its manager's updateAccessToken.
+   */
+  setKey(key: HaKeyCredential): void {
+    this.#keys.set(key.id, key);
+  }
+
+  /** Forgets a key (closing it first when open). */
+  async removeKey(apiKeyId: string): Promise<void> {
+    await this.close(apiKeyId);
+    this.#keys.delete(apiKeyId);
+  }
+
   async open(apiKeyId: string, want: ReadonlyMap<number, Mode>): Promise<void> {
     const key = this.#keys.get(apiKeyId);
     if (!key) throw new ApiKeyNotFoundError(apiKeyId);
@@ -80,7 +95,7 @@ export class ManagerKeyHost extends EventEmitter<HostEvents> implements HaKeyHos
     // A close during start stops it, and start() then rejects with ERR_CLOSED.
     await this.#queued(manager, async () => {
       await manager.start();
-      if (this.#open.get(apiKeyId) === manager) await apply(manager, apiKeyId, want);
+      if (this.#open.get(apiKeyId) === manager) await apply(manager, want);
     });
   }
 
@@ -89,7 +104,7 @@ export class ManagerKeyHost extends EventEmitter<HostEvents> implements HaKeyHos
     if (!manager) return;
     // After the start and any earlier change: each diff is computed against a settled state.
     await this.#queued(manager, async () => {
-      if (this.#open.get(apiKeyId) === manager) await apply(manager, apiKeyId, want);
+      if (this.#open.get(apiKeyId) === manager) await apply(manager, want);
     });
   }
 
@@ -116,12 +131,12 @@ export class ManagerKeyHost extends EventEmitter<HostEvents> implements HaKeyHos
   }
 }
 
-/** Unsubscribes what `want` lacks, then subscribes each mode's tokens (which also sets their mode). */
-async function apply(
-  manager: MultiApiKiteTickerManager,
-  apiKeyId: string,
-  want: ReadonlyMap<number, Mode>,
-): Promise<void> {
+/**
+ * Unsubscribes what `want` lacks, then subscribes each mode's tokens (which also sets their mode).
+ * Through subscribeSymbols (the manager has this one key): with waitForKeys, a key whose token is
+ * refused keeps the instruments waiting and places them when a token works, rather than throwing.
+ */
+async function apply(manager: MultiApiKiteTickerManager, want: ReadonlyMap<number, Mode>): Promise<void> {
   const have = manager.getDesiredState();
   const gone = [...have.keys()].filter((t) => !want.has(t));
   if (gone.length > 0) await manager.unsubscribeSymbols(gone);
@@ -132,5 +147,5 @@ async function apply(
     list.push(token);
     byMode.set(mode, list);
   }
-  for (const [mode, tokens] of byMode) await manager.subscribeSymbolsToApi(apiKeyId, tokens, mode);
+  for (const [mode, tokens] of byMode) await manager.subscribeSymbols(tokens, mode);
 }

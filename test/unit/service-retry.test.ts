@@ -45,4 +45,24 @@ describe('service retry', () => {
     await vi.advanceTimersByTimeAsync(120_000);
     expect(calls.length).toBe(before + 1);
   });
+
+  it("service retry - an HA instance: the held keys' managers are read each round, and the failed key is retried on its own manager", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const held = fake([{ apiKeyId: 'held', state: 'failed', failureReason: 'start_failed' }]);
+    const other = fake([{ apiKeyId: 'other', state: 'active' }]);
+    let managers: MultiApiKiteTickerManager[] = [other.manager];
+    const stop = retryFailedKeys(
+      () => managers,
+      (id) => `token-of-${id}`,
+      () => undefined,
+    );
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(held.calls).toEqual([]);
+    // The instance takes the key: from the next round its manager is walked too.
+    managers = [other.manager, held.manager];
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(held.calls.map((c) => c.id)).toEqual(['held']);
+    expect(other.calls).toEqual([]);
+    stop();
+  });
 });

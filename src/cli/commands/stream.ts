@@ -11,6 +11,7 @@ import type { CliStatsSnapshot } from '../snapshot.js';
 import { createStreamContext, watchStop } from '../stream/context.js';
 import { resolveCredentials } from '../stream/credentials.js';
 import { ManagerFeed } from '../stream/feed.js';
+import { HaStreamSession } from '../stream/ha.js';
 import { resolveInstruments } from '../stream/instruments.js';
 import { TokenStore, watchKeysFile } from '../stream/keys-reload.js';
 import { buildManager, type StreamManager } from '../stream/manager.js';
@@ -59,16 +60,18 @@ export async function runStream(config: StreamConfig, io: CliIo, record?: Record
       tokens,
     });
     const wanted = instruments.tokens.length;
-    ctx.readiness = () => readinessOf(manager.session.manager.getStats(), wanted);
+    // An HA instance is ready when it does its share (its held keys); see HaStreamSession.readiness.
+    const ha = manager.session instanceof HaStreamSession ? manager.session : undefined;
+    ctx.readiness = ha ? () => ha.readiness() : () => readinessOf(manager.session.manager.getStats(), wanted);
     await attachSinks(ctx, sinks, feed);
     built.manager = manager;
     const renderer = createRenderer(ctx, record ? 'record' : 'stream', manager, instruments, sinks);
     reporter.watch(manager, renderer);
     if (keysFile !== undefined && tokens)
-      watchKeysFile(ctx, keysFile, manager.session.manager, tokens, renderer.report);
+      watchKeysFile(ctx, keysFile, ha ? ha.keysTarget : manager.session.manager, tokens, renderer.report);
     if (config.service) {
       const stopRetry = retryFailedKeys(
-        manager.session.manager,
+        ha ? () => ha.heldManagers() : manager.session.manager,
         (id) => tokens?.current(id) ?? credentials.keys.find((k) => k.id === id)?.accessToken,
         (fields, msg) => ctx.logger.info(fields, msg),
       );

@@ -6,10 +6,13 @@
  * one event source the feed and the reporter attach to, whichever keys come and go.
  */
 import type { HaController } from '../../ha/controller.js';
-import { ManagerKeyHost } from '../../ha/key-host.js';
+import { type HaKeyCredential, ManagerKeyHost } from '../../ha/key-host.js';
+import type { MultiApiKiteTickerManager } from '../../manager/manager.js';
+import { type Readiness, readinessOf } from '../../manager/readiness.js';
 import type { ManagerEvents } from '../../manager/types.js';
 import type { Mode } from '../../protocol/constants.js';
 import type { FeedApiKeyStats } from '../../sinks/tick-sink.js';
+import type { ApiKeyCredential } from '../credentials.js';
 import { UsageError } from '../exit-codes.js';
 import type { HaCliConfig } from '../ha-options.js';
 import { natsAuthOptions, natsSecrets } from '../nats-auth.js';
@@ -17,6 +20,7 @@ import { splitList } from '../parse.js';
 import { type SessionOptions, StreamSession } from '../session.js';
 import { type CliStatsSnapshot, fromMultiStats } from '../snapshot.js';
 import type { StreamContext } from './context.js';
+import type { KeysTarget } from './keys-reload.js';
 
 const FORWARDED = ['ticks', 'status', 'order', 'error'] as const;
 
@@ -39,7 +43,7 @@ export class HaStreamSession extends StreamSession {
     this.#ctx = ctx;
     this.#sessionOptions = options;
     this.host = new ManagerKeyHost({
-      keys: options.keys,
+      keys: options.keys.map((k) => this.#credential(k)),
       configure: (b) =>
         b
           .url(options.url)
@@ -47,7 +51,9 @@ export class HaStreamSession extends StreamSession {
           .maxSymbolsPerConnection(options.maxSymbolsPerConnection)
           .defaultMode(options.mode)
           .logger(options.logger)
-          .latestQuotes(false),
+          .latestQuotes(false)
+          // --service: a refused token leaves the held key waiting for the next one, not stopped.
+          .waitForKeys(options.waitForKeys === true),
     });
     const hub = this.manager;
     for (const event of FORWARDED) {
@@ -56,6 +62,70 @@ export class HaStreamSession extends StreamSession {
         (hub.emit as (e: keyof ManagerEvents, ...a: unknown[]) => boolean)(event, ...args);
       });
     }
+  }
+
+  /**
+   * A key's credential for the host: with a watched keys file its token comes from the file's
+   * store, so a key taken later opens with the newest token the file gave.
+   */
+  #credential(k: ApiKeyCredential): HaKeyCredential {
+    const provider = this.#sessionOptions.tokenProvider;
+    return { id: k.id, apiKey: k.apiKey, accessToken: provider ? provider(k.id) : k.accessToken };
+  }
+
+  /**
+   * What a watched keys file changes (keys-reload.ts): a new token goes to a held key's sockets at
+   * once; for a key held elsewhere the store already has it for when this instance takes the key.
+   */
+  readonly keysTarget: KeysTarget = {
+    updateAccessToken: async (id, token) => {
+      await this.host.manager(id)?.updateAccessToken(id, token);
+    },
+    addApiKey: async (id, apiKey, accessToken) => {
+      this.host.setKey({ id, apiKey, accessToken });
+      // Before start the controller is built with ctx.keys, which the watcher updates.
+      this.#controller?.addKey(id);
+    },
+    removeApiKey: async (id) => {
+      // Closes its sockets and releases its lease when held here.
+      await this.#controller?.removeKey(id);
+      await this.host.removeKey(id);
+    },
+  };
+
+  /** The one-key managers of the keys held now (the service's retry loop walks them). */
+  heldManagers(): MultiApiKiteTickerManager[] {
+    const out: MultiApiKiteTickerManager[] = [];
+    for (const id of this.#controller?.held() ?? []) {
+      const m = this.host.manager(id);
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  /**
+   * Readiness of an HA instance: it does its share. Every key it holds has its wanted instruments on
+   * connected sockets; a standby holding nothing is ready (the group's readiness is its active
+   * instances').
+   */
+  readiness(): Readiness {
+    const controller = this.#controller;
+    if (!controller) return readinessOf(undefined);
+    const parts: Readiness[] = [];
+    for (const id of controller.held()) {
+      const wanted = controller.want(id)?.size ?? 0;
+      const manager = this.host.manager(id);
+      const r = readinessOf(manager?.getStats(), wanted);
+      // Each held key's manager has only that key: name it, as the reasons of several are joined.
+      parts.push({ ...r, reason: `${id}: ${manager ? r.reason : 'opening'}` });
+    }
+    const notReady = parts.filter((p) => !p.ready);
+    return {
+      ready: notReady.length === 0,
+      reason: notReady.map((p) => p.reason).join('; '),
+      unplaced: parts.reduce((n, p) => n + p.unplaced, 0),
+      authFailed: parts.flatMap((p) => p.authFailed),
+    };
   }
 
   /** The controller once started (for tests and the metrics). */
@@ -68,14 +138,18 @@ export class HaStreamSession extends StreamSession {
     // A comma-separated list names several nodes of a cluster (the client also learns the others).
     const servers = splitList(config.nats!);
     this.#ctx.secrets.push(...natsSecrets(io.env, servers));
-    const keys = this.#sessionOptions.keys.map((k) => k.id);
-    const wants = splitAcross(keys, tokens, this.#sessionOptions.mode);
     // Loaded here: the NATS client is an optional peer dependency, needed only with --ha.
     const { HaController } = await import('../../ha/controller.js').catch((error: unknown) => {
       throw new UsageError(
         `--ha needs the optional packages @nats-io/transport-node, @nats-io/jetstream and @nats-io/kv: ${(error as Error).message}`,
       );
     });
+    const connectOptions = await natsAuthOptions(servers, config.natsCreds, io.env);
+    // The keys as the keys file has them now (it may have changed since the session was built), read
+    // with no await before the controller exists: a change after this goes to the controller.
+    const keys = this.#ctx.keys.map((k) => k.id);
+    for (const k of this.#ctx.keys) this.host.setKey(this.#credential(k));
+    const wants = splitAcross(keys, tokens, this.#sessionOptions.mode);
     const controller = new HaController({
       group: this.#ha.group,
       instance: this.#ha.instance,
@@ -83,11 +157,12 @@ export class HaStreamSession extends StreamSession {
       host: this.host,
       initialWant: (id) => wants.get(id) ?? new Map(),
       servers,
-      connectOptions: await natsAuthOptions(servers, config.natsCreds, io.env),
+      connectOptions,
       timings: { ttlMs: this.#ha.ttlMs },
       replicas: this.#ha.replicas,
       logger: this.#sessionOptions.logger,
     });
+    this.#controller = controller;
     const say = (line: string) =>
       this.#ctx.say(`kiteticker: ha ${this.#ha.group}/${this.#ha.instance}: ${line}`);
     controller.on('took', (id, info) =>
@@ -97,7 +172,6 @@ export class HaStreamSession extends StreamSession {
     controller.on('error', (error) => {
       if (config.verbose) say(error.message);
     });
-    this.#controller = controller;
     this.#startedAt = Date.now();
     await controller.start();
     say(`started; holding ${controller.held().length} of ${keys.length} key(s)`);
@@ -117,7 +191,7 @@ export class HaStreamSession extends StreamSession {
     for (const stats of this.host.stats()) {
       for (const k of fromMultiStats(stats, at).apiKeys) open.set(k.apiKeyId, k);
     }
-    const apiKeys = this.#sessionOptions.keys.map(
+    const apiKeys = this.#ctx.keys.map(
       (k): FeedApiKeyStats =>
         open.get(k.id) ?? { apiKeyId: k.id, state: 'standby', drops: 0, connections: [] },
     );

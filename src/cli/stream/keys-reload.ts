@@ -5,9 +5,8 @@
  * provider's next 5 s poll). Keys added or removed are added to or removed from the manager (their
  * instruments move per the failover rules). Nothing here ends the run: a failure is a warning.
  */
-import type { AccessTokenProvider } from '../../connection/token-provider.js';
+import type { AccessTokenProvider, AccessTokenSource } from '../../connection/token-provider.js';
 import { TokenProviderError } from '../../errors.js';
-import type { MultiApiKiteTickerManager } from '../../manager/manager.js';
 import type { ApiKeyCredential } from '../credentials.js';
 import { diffKeys, KeysFileWatcher } from '../keys-file-watch.js';
 import type { StreamContext } from './context.js';
@@ -69,11 +68,21 @@ export class TokenStore {
   }
 }
 
+/**
+ * What the keys file's changes are applied to: the stream's manager, or an HA instance (whose held
+ * keys each have their own manager, and whose controller gains or loses keys).
+ */
+export interface KeysTarget {
+  updateAccessToken(id: string, accessToken: string): Promise<void>;
+  addApiKey(id: string, apiKey: string, accessToken: AccessTokenSource): Promise<void>;
+  removeApiKey(id: string): Promise<void>;
+}
+
 /** Watches the keys file and applies its changes to `manager` until the run's disposers run. */
 export function watchKeysFile(
   ctx: KeysReloadContext,
   path: string,
-  manager: MultiApiKiteTickerManager,
+  manager: KeysTarget,
   store: TokenStore,
   report: (line: string) => void,
 ): KeysFileWatcher {

@@ -9,9 +9,12 @@ import type { MultiApiKiteTickerManager } from '../../manager/manager.js';
 const FIRST_DELAY_MS = 1000;
 const MAX_DELAY_MS = 60_000;
 
-/** Starts the retry loop; returns a function that stops it. */
+/**
+ * Starts the retry loop over `managers` (the stream's one manager, or an HA instance's held keys'
+ * managers, read at each round); returns a function that stops it.
+ */
 export function retryFailedKeys(
-  manager: MultiApiKiteTickerManager,
+  managers: MultiApiKiteTickerManager | (() => readonly MultiApiKiteTickerManager[]),
   tokenOf: (id: string) => string | undefined,
   log: (fields: object, msg: string) => void,
 ): () => void {
@@ -20,12 +23,18 @@ export function retryFailedKeys(
   let stopped = false;
   const tick = async (): Promise<void> => {
     timer = undefined;
-    if (stopped || manager.state !== 'running') return schedule();
-    const failing = manager
-      .getStats()
-      .perApiStats.filter((k) => k.state === 'failed' && k.failureReason !== 'auth_failed');
+    if (stopped) return;
+    const running = (typeof managers === 'function' ? managers() : [managers]).filter(
+      (m) => m.state === 'running',
+    );
+    const failing = running.flatMap((manager) =>
+      manager
+        .getStats()
+        .perApiStats.filter((k) => k.state === 'failed' && k.failureReason !== 'auth_failed')
+        .map((key) => ({ manager, key })),
+    );
     if (failing.length === 0) delay = FIRST_DELAY_MS;
-    for (const key of failing) {
+    for (const { manager, key } of failing) {
       const token = tokenOf(key.apiKeyId);
       if (token === undefined) continue;
       log({ apiKeyId: key.apiKeyId, reason: key.failureReason, nextRetryMs: delay }, 'retrying API key');
