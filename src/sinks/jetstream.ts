@@ -15,6 +15,20 @@ import { DEFAULT_SUBJECT_PREFIX, filterSubject, validatePrefix } from './subject
 import type { LastTickStreamOptions, TickFilter, TickMessage } from './types.js';
 
 export const DEFAULT_STREAM = 'KITE_TICKS';
+/**
+ * How long the stream remembers `Nats-Msg-Id`s. Covers a handover overlap (a lease TTL of a few seconds)
+ * with room to spare; the server keeps every id for this long, so at 5 000 ticks/s about 150 000 ids.
+ */
+export const DEFAULT_DUPLICATE_WINDOW_MS = 30_000;
+const NANOS_PER_MS = 1_000_000;
+
+/** The stream's duplicate window in ms, checked (at least 100 ms, at most what a timer holds). */
+export function duplicateWindowMs(options: LastTickStreamOptions): number {
+  return duration(options.duplicateWindowMs, 'duplicateWindowMs', {
+    ...TIMEOUT,
+    default: DEFAULT_DUPLICATE_WINDOW_MS,
+  });
+}
 
 type JetStreamModule = typeof import('@nats-io/jetstream');
 
@@ -44,6 +58,7 @@ export async function ensureLastTickStream(
     );
   }
   const subject = `${validatePrefix(subjectPrefix)}.tick.>`;
+  const windowNanos = duplicateWindowMs(options) * NANOS_PER_MS;
   const js = await loadJetStream();
   const jsm = await js.jetstreamManager(nc);
   let existing: Awaited<ReturnType<typeof jsm.streams.info>> | undefined;
@@ -61,12 +76,18 @@ export async function ensureLastTickStream(
         storage: options.storage === 'file' ? js.StorageType.File : js.StorageType.Memory,
         num_replicas: options.replicas ?? 1,
         discard: js.DiscardPolicy.Old,
+        duplicate_window: windowNanos,
       });
-    } else if (existing.config.max_msgs_per_subject !== 1 || !existing.config.subjects?.includes(subject)) {
+    } else if (
+      existing.config.max_msgs_per_subject !== 1 ||
+      !existing.config.subjects?.includes(subject) ||
+      existing.config.duplicate_window !== windowNanos
+    ) {
       const subjects = existing.config.subjects ?? [];
       await jsm.streams.update(name, {
         subjects: subjects.includes(subject) ? subjects : [...subjects, subject],
         max_msgs_per_subject: 1,
+        duplicate_window: windowNanos,
       });
     }
   } catch (error) {

@@ -4,11 +4,15 @@
  * what a consumer wants when the bus returns. A fixed circular array, so buffering allocates nothing.
  */
 
+import type { MsgHdrs } from '@nats-io/transport-node';
+
 export type OutboxPayload = Uint8Array | string;
 
 export class Outbox {
   private readonly subjects: (string | undefined)[];
   private readonly payloads: (OutboxPayload | undefined)[];
+  /** Headers (the JetStream de-duplication id) of the messages that have them. */
+  private readonly headers: (MsgHdrs | undefined)[];
   private head = 0;
   private count = 0;
   /** Messages pushed out by newer ones since construction. */
@@ -17,6 +21,7 @@ export class Outbox {
   constructor(readonly capacity: number) {
     this.subjects = new Array(capacity);
     this.payloads = new Array(capacity);
+    this.headers = new Array(capacity);
   }
 
   get size(): number {
@@ -24,7 +29,7 @@ export class Outbox {
   }
 
   /** Adds a message; returns false when the oldest one was dropped to make room. */
-  push(subject: string, payload: OutboxPayload): boolean {
+  push(subject: string, payload: OutboxPayload, headers?: MsgHdrs): boolean {
     const cap = this.capacity;
     if (cap === 0) {
       this.overflowed++;
@@ -40,6 +45,7 @@ export class Outbox {
     const at = (this.head + this.count) % cap;
     this.subjects[at] = subject;
     this.payloads[at] = payload;
+    this.headers[at] = headers;
     this.count++;
     return kept;
   }
@@ -48,14 +54,15 @@ export class Outbox {
    * Hands messages, oldest first, to `send` while it returns true (it returns false to stop, e.g. when
    * the pending-bytes bound is reached); the refused message stays at the head.
    */
-  drain(send: (subject: string, payload: OutboxPayload) => boolean): number {
+  drain(send: (subject: string, payload: OutboxPayload, headers: MsgHdrs | undefined) => boolean): number {
     let sent = 0;
     const cap = this.capacity;
     while (this.count > 0) {
       const at = this.head;
-      if (!send(this.subjects[at]!, this.payloads[at]!)) break;
+      if (!send(this.subjects[at]!, this.payloads[at]!, this.headers[at])) break;
       this.subjects[at] = undefined;
       this.payloads[at] = undefined;
+      this.headers[at] = undefined;
       this.head = (at + 1) % cap;
       this.count--;
       sent++;
@@ -67,6 +74,7 @@ export class Outbox {
     const n = this.count;
     this.subjects.fill(undefined);
     this.payloads.fill(undefined);
+    this.headers.fill(undefined);
     this.head = 0;
     this.count = 0;
     return n;

@@ -4,10 +4,13 @@
  *
  * Separate from sink.ts because validation runs once and says nothing about publishing.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { MAX_CHANNEL_CAPACITY, TIMEOUT } from '../config/limits.js';
 import { count, duration } from '../config/validate.js';
 import { InvalidArgumentError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { duplicateWindowMs } from './jetstream.js';
 import { DEFAULT_MAX_SUBJECTS } from './subject-cache.js';
 import { DEFAULT_SUBJECT_PREFIX, validatePrefix } from './subjects.js';
 import type { NatsTickSinkOptions, TickEncoding } from './types.js';
@@ -31,6 +34,9 @@ export interface ResolvedSinkOptions {
   /** Start a confirming round trip once this many bytes are unconfirmed. */
   readonly flushEveryBytes: number;
   readonly maxSubjects: number;
+  readonly instanceId: string;
+  /** Set `Nats-Msg-Id` on ticks (JetStream on, `dedupe` not false). */
+  readonly msgIds: boolean;
 }
 
 /** @throws InvalidArgumentError naming the first bad option. */
@@ -60,7 +66,12 @@ export function resolveSinkOptions(options: NatsTickSinkOptions): ResolvedSinkOp
   if (!Number.isSafeInteger(maxSubjects) || maxSubjects < 2) {
     throw new InvalidArgumentError(`maxSubjects must be a whole number >= 2, got ${String(maxSubjects)}`);
   }
+  const js = options.jetstream;
+  // Checked here so a bad window fails at construction, not at connect().
+  if (typeof js === 'object' && js !== null) duplicateWindowMs(js);
   return {
+    instanceId: resolveInstanceId(options.instanceId),
+    msgIds: js === true || (typeof js === 'object' && js !== null && js.dedupe !== false),
     logger,
     prefix,
     encoding,
@@ -70,4 +81,25 @@ export function resolveSinkOptions(options: NatsTickSinkOptions): ResolvedSinkOp
     flushEveryBytes: Math.min(256 * 1024, Math.floor(maxPendingBytes / 4)),
     maxSubjects,
   };
+}
+
+const utf8 = new TextEncoder();
+
+/** The instance id the sink puts on every tick: given (checked), or host:pid:random. */
+export function resolveInstanceId(given: string | undefined): string {
+  if (given === undefined) {
+    // The hostname is cut so the default always fits the 255-byte header field.
+    const host =
+      hostname()
+        .slice(0, 64)
+        .replace(/[^\x21-\x7e]/g, '_') || 'host';
+    return `${host}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (typeof given !== 'string' || given.length === 0 || /[\u0000-\u001f\u007f-\u009f]/.test(given)) {
+    throw new InvalidArgumentError('instanceId must be a non-empty string without control characters');
+  }
+  const bytes = utf8.encode(given).byteLength;
+  if (bytes > 255) throw new InvalidArgumentError(`instanceId must be at most 255 UTF-8 bytes, got ${bytes}`);
+  return given;
 }

@@ -11,13 +11,15 @@
  * Dialling, JetStream preparation, following the connection state and the bounded close are
  * nats-connection.ts; option checks are sink-options.ts. This file keeps the publishing path.
  */
-import type { NatsConnection } from '@nats-io/transport-node';
+import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { StatusEvent } from '../connection/types.js';
 import { closedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { EXCHANGE_BY_SEGMENT } from '../protocol/constants.js';
+import { encodedLength, encodeTick } from '../protocol/encode.js';
 import type { Tick } from '../protocol/types.js';
-import { apiKeyIdBytes, EnvelopeWriter, encodeJsonEnvelope } from './envelope.js';
+import { apiKeyIdBytes, type EnvelopeFields, EnvelopeWriter, encodeJsonEnvelope } from './envelope.js';
+import { MSG_ID_HEADER, msgIdFromKeyPart, msgIdKeyPart } from './msg-id.js';
 import { dialNats, endConnection, followStatus, prepareConnection } from './nats-connection.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
 import { redactNatsText, redactUrl } from './secrets.js';
@@ -26,6 +28,19 @@ import { SubjectCache } from './subject-cache.js';
 import { statusSubject, tickSubject } from './subjects.js';
 import type { TickSink } from './tick-sink.js';
 import type { NatsSinkStats, NatsTickSinkOptions, TickEncoding, TickSource } from './types.js';
+
+/** API keys whose header bytes and sequence are remembered; beyond, the first one is forgotten. */
+const MAX_KEYS = 10_000;
+
+/** What the sink keeps per API key. */
+interface KeyState {
+  /** UTF-8 id for the binary header. */
+  bytes: Uint8Array;
+  /** The key's part of a JetStream msg id. */
+  msgIdPart: string;
+  /** Per-key sequence of this instance. */
+  sequence: number;
+}
 
 export { DEFAULT_NATS_URL } from './nats-connection.js';
 
@@ -44,6 +59,13 @@ export class NatsTickSink implements TickSink {
   private readonly writer = new EnvelopeWriter();
   /** Random per instance, so consumers can tell a restarted publisher from a gap. */
   readonly publisherId: number = (Math.random() * 0x1_0000_0000) >>> 0;
+  /** The name every tick carries: consumers follow it across handovers. */
+  readonly instanceId: string;
+  private readonly instanceBytes: Uint8Array;
+  /** Set `Nats-Msg-Id` from the tick's content (JetStream de-duplication). */
+  private readonly msgIds: boolean;
+  /** Reused for every tick: the writer copies the fields out at once. */
+  private readonly fields: EnvelopeFields = { publisherId: 0, sequence: 0, keySequence: 0, receivedAt: 0 };
 
   #nc: NatsConnection | undefined;
   private ownsConnection = false;
@@ -57,7 +79,7 @@ export class NatsTickSink implements TickSink {
   #statusIterator: { stop?: () => void } | undefined;
 
   private readonly subjects: SubjectCache;
-  private readonly keyBytes = new Map<string, Uint8Array>();
+  private readonly keys = new Map<string, KeyState>();
   private readonly detachers = new Set<() => void>();
   private encodeErrorLogged = false;
 
@@ -79,6 +101,10 @@ export class NatsTickSink implements TickSink {
     this.maxPendingBytes = resolved.maxPendingBytes;
     this.flushEveryBytes = resolved.flushEveryBytes;
     this.subjects = new SubjectCache(resolved.maxSubjects);
+    this.instanceId = resolved.instanceId;
+    this.instanceBytes = new TextEncoder().encode(resolved.instanceId);
+    this.msgIds = resolved.msgIds;
+    this.fields.publisherId = this.publisherId;
   }
 
   /**
@@ -155,7 +181,9 @@ export class NatsTickSink implements TickSink {
     }
     try {
       const binary = this.encoding === 'binary';
-      const keyBytes = binary ? this.keyBytesOf(apiKeyId) : undefined;
+      const key = this.keyState(apiKeyId);
+      const fields = this.fields;
+      fields.receivedAt = receivedAt;
       for (let i = 0; i < ticks.length; i++) {
         const tick = ticks[i]!;
         const token = tick.instrument_token;
@@ -165,19 +193,31 @@ export class NatsTickSink implements TickSink {
           state = { subject: tickSubject(this.prefix, exchange, token), sequence: 0 };
           this.subjects.set(token, state);
         }
-        // The sequence moves even if encoding fails below, so consumers see the loss as a gap.
-        const sequence = (state.sequence = (state.sequence + 1) >>> 0);
+        // The sequences move even if encoding fails below, so consumers see the loss as a gap.
+        fields.sequence = state.sequence = (state.sequence + 1) >>> 0;
+        fields.keySequence = key.sequence = (key.sequence + 1) >>> 0;
         let payload: OutboxPayload;
+        let hdrs: MsgHdrs | undefined;
         try {
-          payload = keyBytes
-            ? this.writer.write(tick, keyBytes, this.publisherId, sequence, receivedAt)
-            : encodeJsonEnvelope(tick, apiKeyId, this.publisherId, sequence, receivedAt);
+          if (binary) {
+            const bytes = this.writer.write(tick, key.bytes, this.instanceBytes, fields);
+            payload = bytes;
+            if (this.msgIds)
+              hdrs = msgIdHeaders(
+                key.msgIdPart,
+                tick,
+                bytes.subarray(bytes.byteLength - encodedLength(tick)),
+              );
+          } else {
+            payload = encodeJsonEnvelope(tick, apiKeyId, this.instanceId, fields);
+            if (this.msgIds) hdrs = msgIdHeaders(key.msgIdPart, tick, encodeTick(tick));
+          }
         } catch (error) {
           this.dropped++;
           this.logEncodeError(error, token);
           continue;
         }
-        this.route(state.subject, payload);
+        this.route(state.subject, payload, hdrs);
       }
     } catch (error) {
       // Defensive: a malformed batch from a custom source must not reach the caller.
@@ -266,29 +306,35 @@ export class NatsTickSink implements TickSink {
 
   // --- internals ---------------------------------------------------------------------------------
 
-  private keyBytesOf(apiKeyId: string): Uint8Array {
-    let bytes = this.keyBytes.get(apiKeyId);
-    if (bytes === undefined) {
-      bytes = apiKeyIdBytes(apiKeyId);
+  private keyState(apiKeyId: string): KeyState {
+    let state = this.keys.get(apiKeyId);
+    if (state === undefined) {
+      const bytes = apiKeyIdBytes(apiKeyId);
       if (bytes.byteLength === 255)
         this.logger.warn({ apiKeyId }, 'api key id cut to 255 bytes in the tick header');
-      this.keyBytes.set(apiKeyId, bytes);
+      if (this.keys.size >= MAX_KEYS) {
+        // A source inventing key ids must not grow the sink: forget the first (it restarts at 1).
+        const first = this.keys.keys().next().value;
+        if (first !== undefined) this.keys.delete(first);
+      }
+      state = { bytes, msgIdPart: msgIdKeyPart(apiKeyId), sequence: 0 };
+      this.keys.set(apiKeyId, state);
     }
-    return bytes;
+    return state;
   }
 
-  private route(subject: string, payload: OutboxPayload): void {
+  private route(subject: string, payload: OutboxPayload, hdrs?: MsgHdrs): void {
     if (this.connected && this.outbox.size === 0 && this.unconfirmedBytes <= this.maxPendingBytes) {
-      this.send(subject, payload);
-    } else if (!this.outbox.push(subject, payload)) {
+      this.send(subject, payload, hdrs);
+    } else if (!this.outbox.push(subject, payload, hdrs)) {
       this.dropped++;
     }
   }
 
-  private send(subject: string, payload: OutboxPayload): void {
+  private send(subject: string, payload: OutboxPayload, hdrs?: MsgHdrs): void {
     const nc = this.#nc!;
     try {
-      nc.publish(subject, payload);
+      nc.publish(subject, payload, hdrs ? { headers: hdrs } : undefined);
     } catch (error) {
       // Closed connection, payload above the server's max_payload...: the message is lost, say so.
       this.dropped++;
@@ -306,15 +352,23 @@ export class NatsTickSink implements TickSink {
   }
 
   /** Outbox drain callback: stop when the connection is gone or the pending bound is reached. */
-  private readonly sendFromOutbox = (subject: string, payload: OutboxPayload): boolean => {
+  private readonly sendFromOutbox = (
+    subject: string,
+    payload: OutboxPayload,
+    hdrs: MsgHdrs | undefined,
+  ): boolean => {
     if (!this.connected || this.unconfirmedBytes > this.maxPendingBytes) return false;
-    this.send(subject, payload);
+    this.send(subject, payload, hdrs);
     return true;
   };
 
   /** At close: hand over everything regardless of the pending bound. */
-  private readonly forceSend = (subject: string, payload: OutboxPayload): boolean => {
-    this.send(subject, payload);
+  private readonly forceSend = (
+    subject: string,
+    payload: OutboxPayload,
+    hdrs: MsgHdrs | undefined,
+  ): boolean => {
+    this.send(subject, payload, hdrs);
     return true;
   };
 
@@ -358,6 +412,13 @@ export async function createNatsSink(options: NatsTickSinkOptions = {}): Promise
   const sink = new NatsTickSink(options);
   await sink.connect();
   return sink;
+}
+
+/** The `Nats-Msg-Id` header of a tick (msg-id.ts says what it is derived from and why). */
+function msgIdHeaders(keyPart: string, tick: Tick, packet: Uint8Array): MsgHdrs {
+  const h = headers();
+  h.set(MSG_ID_HEADER, msgIdFromKeyPart(keyPart, tick, packet));
+  return h;
 }
 
 /** Status events may carry an Error, which JSON.stringify would turn into `{}`. */

@@ -9,6 +9,7 @@ import { MAX_CHANNEL_CAPACITY } from '../config/limits.js';
 import { count } from '../config/validate.js';
 import { ConnectionError, InvalidArgumentError, UnexpectedError } from '../errors.js';
 import { withUrlCredentials } from './auth.js';
+import { ContinuityTracker } from './continuity.js';
 import { decodeEnvelope } from './envelope.js';
 import { GapTracker } from './gap-tracker.js';
 import { redactNatsText, redactUrl } from './secrets.js';
@@ -58,7 +59,9 @@ export async function subscribeTicks(
     nc = target;
   }
 
-  const subscription = new QueuedTickSubscription(nc, owned, maxPending, options);
+  // Key sequences count every tick of a key: checkable only when every tick subject arrives here.
+  const everyTick = options.queue === undefined && subjects.includes(filterSubject(prefix, {}));
+  const subscription = new QueuedTickSubscription(nc, owned, maxPending, options, everyTick);
   for (const subject of subjects) subscription.listen(subject);
   try {
     await nc.flush();
@@ -81,7 +84,8 @@ class QueuedTickSubscription implements TickSubscription {
     | undefined;
   private failure: Error | undefined;
   private ended = false;
-  private readonly counters: TickSubscriptionStats = { received: 0, missed: 0, decodeErrors: 0, dropped: 0 };
+  private readonly counters = { received: 0, missed: 0, decodeErrors: 0, dropped: 0 };
+  private readonly continuity: ContinuityTracker;
 
   /** Private (#): the connection and the options hold NATS credentials, which util.inspect would show. */
   readonly #nc: NatsConnection;
@@ -92,11 +96,16 @@ class QueuedTickSubscription implements TickSubscription {
     private readonly owned: boolean,
     private readonly maxPending: number,
     options: SubscribeTicksOptions,
+    everyTick: boolean,
   ) {
     this.#nc = nc;
     this.#options = options;
     // In a queue group each member sees only some messages of a subject: gaps would be noise.
     this.trackGaps = options.queue === undefined;
+    this.continuity = new ContinuityTracker({
+      keySequences: everyTick,
+      ...(options.overlapMs !== undefined ? { overlapMs: options.overlapMs } : {}),
+    });
   }
 
   listen(subject: string): void {
@@ -125,13 +134,28 @@ class QueuedTickSubscription implements TickSubscription {
         receivedAt: e.receivedAt,
         sequence: e.sequence,
         publisherId: e.publisherId,
+        instanceId: e.instanceId,
+        keySequence: e.keySequence,
         gap,
         subject,
       };
     } catch (error) {
       this.counters.decodeErrors++;
-      this.#options.onError?.(error instanceof Error ? error : new UnexpectedError(String(error)), subject);
+      this.report(() =>
+        this.#options.onError?.(error instanceof Error ? error : new UnexpectedError(String(error)), subject),
+      );
       return;
+    }
+    const event = this.continuity.observe(
+      message.apiKeyId,
+      message.instanceId,
+      message.keySequence,
+      message.receivedAt,
+      message.gap,
+    );
+    if (event !== undefined && this.#options.onContinuity) {
+      const onContinuity = this.#options.onContinuity;
+      this.report(() => onContinuity(event));
     }
     this.counters.received++;
     this.counters.missed += message.gap;
@@ -146,6 +170,15 @@ class QueuedTickSubscription implements TickSubscription {
       this.counters.dropped++;
     }
     this.queue.push(message);
+  }
+
+  /** A user callback runs inside the NATS client's socket callback: what it throws must not escape. */
+  private report(call: () => void): void {
+    try {
+      call();
+    } catch {
+      // The callback's own failure is its business; the subscription goes on.
+    }
   }
 
   private fail(error: Error): void {
@@ -209,6 +242,6 @@ class QueuedTickSubscription implements TickSubscription {
   }
 
   stats(): TickSubscriptionStats {
-    return { ...this.counters };
+    return { ...this.counters, ...this.continuity.counters };
   }
 }

@@ -7,6 +7,7 @@ import type { StatusEvent } from '../connection/types.js';
 import type { Logger } from '../logger.js';
 import type { ExchangeName } from '../protocol/constants.js';
 import type { Tick } from '../protocol/types.js';
+import type { ContinuityEvent } from './continuity.js';
 
 /**
  * The least a tick source must offer. Both managers satisfy it:
@@ -40,6 +41,13 @@ export interface LastTickStreamOptions {
   storage?: 'memory' | 'file';
   /** Replicas in a cluster. Default 1. */
   replicas?: number;
+  /**
+   * Set `Nats-Msg-Id` on every tick, derived from the tick's content (docs/fan-out.md), so the stream
+   * stores a tick once even when two instances publish it during a handover. Default true.
+   */
+  dedupe?: boolean;
+  /** The stream's duplicate window: how long the server remembers msg ids. Default 30 000 ms. */
+  duplicateWindowMs?: number;
 }
 
 export interface NatsTickSinkOptions {
@@ -61,6 +69,12 @@ export interface NatsTickSinkOptions {
   encoding?: TickEncoding;
   /** API key id put on ticks from sources that do not name one (the single-key manager). Default 'default'. */
   apiKeyId?: string;
+  /**
+   * A stable name of this publishing instance, carried by every tick so consumers can tell which instance
+   * published a key and see handovers. 1 to 255 UTF-8 bytes, no control characters.
+   * Default `<hostname>:<pid>:<8 random hex digits>`.
+   */
+  instanceId?: string;
   /** Also publish connection status events to `<prefix>.status.<apiKeyId>`. Default true. */
   publishStatus?: boolean;
   /**
@@ -127,6 +141,10 @@ export interface TickMessage {
   sequence: number;
   /** Random id of the publishing sink instance; a new id means the publisher restarted. */
   publisherId: number;
+  /** The publishing instance's name (`instanceId` option); version 1 publishers: `v1:` + publisherId in hex. */
+  instanceId: string;
+  /** Per-API-key sequence of the publishing instance (uint32, wraps; 0 from a version 1 publisher). */
+  keySequence: number;
   /** Messages missing on this subject just before this one (0 = none, or a queue-group member). */
   gap: number;
   subject: string;
@@ -145,6 +163,14 @@ export interface SubscribeTicksOptions {
   connectOptions?: Partial<NodeConnectionOptions>;
   /** Called for a message that cannot be decoded (it is skipped). */
   onError?: (error: Error, subject: string) => void;
+  /**
+   * Called for a gap in an API key's sequence within one publishing instance, and for a handover (another
+   * instance publishes the key). Key sequences are checked when the subscription receives every tick (no
+   * filter, no queue group); with a filter, the per-subject gaps are reported per key instead.
+   */
+  onContinuity?: (event: ContinuityEvent) => void;
+  /** Messages from the previous instance within this long of its last one are overlap, not a handover. Default 5 000 ms. */
+  overlapMs?: number;
 }
 
 export interface TickSubscriptionStats {
@@ -154,6 +180,13 @@ export interface TickSubscriptionStats {
   decodeErrors: number;
   /** Dropped because the reader was slower than `maxPending`. */
   dropped: number;
+  /** Publisher changes per key (instance A -> B). */
+  handovers: number;
+  /** Gap events per key, and the messages they say are missing. */
+  keyGaps: number;
+  keyMissed: number;
+  /** Messages from a key's previous instance while handing over (they are still delivered). */
+  overlapping: number;
 }
 
 /** An async iterable of ticks; break out of the loop or call close() to end it. */

@@ -188,10 +188,10 @@ describe('nats fan-out', () => {
     const [tick] = sampleTicks(1);
     const key = apiKeyIdBytes('k');
     const subject = `kite.tick.NSE.${INFY}`;
-    for (const seq of [1, 2, 5, 6, 10]) nc.publish(subject, writer.write(tick!, key, 7, seq, Date.now()));
+    for (const seq of [1, 2, 5, 6, 10]) nc.publish(subject, writer.writeV1(tick!, key, 7, seq, Date.now()));
     // A restarted publisher (new id) starting again at 1 is not a gap.
-    nc.publish(subject, writer.write(tick!, key, 8, 1, Date.now()));
-    nc.publish(subject, writer.write(tick!, key, 8, 3, Date.now()));
+    nc.publish(subject, writer.writeV1(tick!, key, 8, 1, Date.now()));
+    nc.publish(subject, writer.writeV1(tick!, key, 8, 3, Date.now()));
 
     const got = await take(sub, 7);
     expect(got.map((m) => m.gap)).toEqual([0, 0, 2, 0, 3, 0, 1]);

@@ -7,6 +7,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ConnectionError } from '../../errors.js';
 import { withUrlCredentials } from '../../sinks/auth.js';
+import type { ContinuityEvent } from '../../sinks/continuity.js';
 import { redactUrl } from '../../sinks/secrets.js';
 import { DEFAULT_SUBJECT_PREFIX, filterSubject, parseTickFilter } from '../../sinks/subjects.js';
 import type { TickFilter, TickMessage, TickSubscription } from '../../sinks/types.js';
@@ -126,7 +127,18 @@ async function loadNats(): Promise<{ sinks: SinksModule; transport: TransportMod
 function toLine(message: TickMessage, envelope: boolean): string {
   const line = escapeJsonControls(tickToNdjson(message.tick, message.apiKeyId));
   if (!envelope) return `${line}\n`;
-  return `${line.slice(0, -1)},"receivedAt":${message.receivedAt},"sequence":${message.sequence},"gap":${message.gap},"subject":${escapeJsonControls(JSON.stringify(message.subject))}}\n`;
+  return `${line.slice(0, -1)},"receivedAt":${message.receivedAt},"sequence":${message.sequence},"gap":${message.gap},"subject":${escapeJsonControls(JSON.stringify(message.subject))},"instanceId":${escapeJsonControls(JSON.stringify(message.instanceId))},"keySequence":${message.keySequence}}\n`;
+}
+
+/** Continuity lines printed on stderr; beyond, events are only counted (a lossy bus must not flood it). */
+const MAX_CONTINUITY_LINES = 100;
+
+/** One stderr line for a gap or a handover. Ids come off the bus: terminalLine escapes them. */
+function continuityLine(event: ContinuityEvent): string {
+  if (event.type === 'handover') {
+    return `kiteticker: key ${JSON.stringify(event.apiKeyId)}: handover from ${JSON.stringify(event.from)} to ${JSON.stringify(event.to)}, gap ${event.gapMs} ms (publishers' clocks; ${event.arrivalGapMs} ms here)`;
+  }
+  return `kiteticker: key ${JSON.stringify(event.apiKeyId)}: ${formatInt(event.missing)} ticks missing from ${JSON.stringify(event.instanceId)}`;
 }
 
 export async function runSubscribe(config: SubscribeConfig, io: CliIo): Promise<number> {
@@ -168,8 +180,17 @@ export async function runSubscribe(config: SubscribeConfig, io: CliIo): Promise<
         );
       });
     }
+    let continuityLines = 0;
+    const onContinuity = (event: ContinuityEvent): void => {
+      if (continuityLines >= MAX_CONTINUITY_LINES) return;
+      continuityLines++;
+      say(continuityLine(event));
+      if (continuityLines === MAX_CONTINUITY_LINES)
+        say('kiteticker: further gaps and handovers are only counted (see the summary)');
+    };
     sub = await sinks.subscribeTicks(nc ?? config.servers, {
       filter: config.filters,
+      onContinuity,
       subjectPrefix: config.subjectPrefix,
       ...(config.queue !== undefined ? { queue: config.queue } : {}),
       ...(nc === undefined ? { connectOptions } : {}),
@@ -244,6 +265,8 @@ export async function runSubscribe(config: SubscribeConfig, io: CliIo): Promise<
         `  ticks      ${formatInt(printed)} printed${config.latest ? ` (${formatInt(snapshotCount)} from the snapshot)` : ''}`,
         `  received   ${formatInt(stats.received)} live`,
         `  missed     ${formatInt(stats.missed)} (sequence gaps)`,
+        `  handovers  ${formatInt(stats.handovers)} (publisher changes per key), ${formatInt(stats.overlapping)} ticks from the previous publisher while handing over`,
+        `  key gaps   ${formatInt(stats.keyGaps)} (${formatInt(stats.keyMissed)} ticks)`,
         `  dropped    ${formatInt(stats.dropped)} (reader too slow), ${formatInt(output?.droppedBatches ?? 0)} (output)`,
         ...(stats.decodeErrors > 0 ? [`  bad msgs   ${formatInt(stats.decodeErrors)}`] : []),
         '',
