@@ -425,8 +425,8 @@ export class HaController extends EventEmitter<HaControllerEvents> {
     this.#takeovers++;
     const stored = await this.#readWant(apiKeyId);
     if (this.#keepers.get(apiKeyId) !== keeper) return;
-    const want = new Map(stored ?? this.#options.initialWant?.(apiKeyId) ?? []);
-    this.#wants.set(apiKeyId, checkWant(want));
+    const want = stored ?? this.#initialWant(apiKeyId);
+    this.#wants.set(apiKeyId, want);
     if (!stored) this.#wantWritten.set(apiKeyId, Number.NEGATIVE_INFINITY);
     else this.#wantWritten.set(apiKeyId, this.#clock());
     this.#logger.info({ apiKeyId, instance: this.instance, previous }, 'ha: took the lease of a key');
@@ -435,6 +435,16 @@ export class HaController extends EventEmitter<HaControllerEvents> {
       // A close (fence, release) during the open interrupts it: that rejection is expected.
       if (this.#keepers.get(apiKeyId) === keeper && !(error instanceof ClosedError)) this.#report(error);
     });
+  }
+
+  /** The configured instruments of a key; a bad list is reported and the key opens with none. */
+  #initialWant(apiKeyId: string): Map<number, Mode> {
+    try {
+      return checkWant(this.#options.initialWant?.(apiKeyId) ?? new Map());
+    } catch (error) {
+      this.#report(error);
+      return new Map();
+    }
   }
 
   async #readWant(apiKeyId: string): Promise<Map<number, Mode> | undefined> {

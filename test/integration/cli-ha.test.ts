@@ -4,6 +4,7 @@
  * takes over; SIGTERM of the next active one: its leases are released and the new standby takes over
  * at once. `kiteticker ha status` and the metrics show who holds what.
  */
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KiteSimulator } from '../../src/simulator/index.js';
 import { HA_KEYS, socketsOf, startHaSimulator, until } from '../helpers/ha.js';
@@ -53,6 +54,14 @@ function instance(id: string, extra: string[] = []) {
 
 describe('cli ha', () => {
   it('cli - stream --ha: kill -9 of the active instance hands the key to the standby; SIGTERM hands it over at once', async () => {
+    // Consumers see ticks from whichever instance is active, on the same subjects.
+    const consumer: NatsConnection = await connect({ servers: nats.url });
+    let ticks = 0;
+    consumer.subscribe('kite.tick.>', {
+      callback: () => {
+        ticks++;
+      },
+    });
     const p1 = instance('p1');
     await p1.waitFor('stderr', /ha cli\/p1: active for key/, 20_000);
     const p2 = instance('p2', ['--metrics-port', '0']);
@@ -69,6 +78,8 @@ describe('cli ha', () => {
     expect(parsed.leases.map((l) => l.holder)).toEqual(['p1']);
     expect(parsed.members.map((m) => m.instance)).toEqual(['p1', 'p2']);
 
+    await until('ticks from p1 on NATS', () => ticks > 0, 10_000);
+
     // kill -9: no release; the standby waits for the lease to lapse (2 s by default).
     const killedAt = performance.now();
     p1.child.kill('SIGKILL');
@@ -76,6 +87,8 @@ describe('cli ha', () => {
     const takeover = performance.now() - killedAt;
     expect(takeover).toBeLessThan(4_000);
     await until('p2 subscribed', () => socketsOf(sim, KEY.apiKey).some((s) => s.size === 1), 5_000);
+    const before = ticks;
+    await until('ticks from p2 on NATS', () => ticks > before, 10_000);
 
     const metricsUrl = (await p2.waitFor('stderr', /metrics (http:\/\/\S+)/))[1]!;
     // The first renewal comes renewMs (500 ms) after the takeover.
@@ -107,6 +120,7 @@ describe('cli ha', () => {
     expect(table.stdout).toMatch(/\sp3\s/);
     p3.child.kill('SIGTERM');
     expect((await p3.done).code).toBe(0);
+    await consumer.close();
   }, 90_000);
 
   it('cli - --ha flags are checked before anything starts', async () => {

@@ -4,6 +4,7 @@
  * takeover after a release, keys shared out, and the want instruments carried to the next holder.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../../src/errors.js';
 import type { Mode } from '../../src/protocol/constants.js';
 import type { KiteSimulator } from '../../src/simulator/index.js';
 import { HA_KEYS, haInstance, socketsOf, startHaSimulator, type TestInstance, until } from '../helpers/ha.js';
@@ -164,5 +165,16 @@ describe('ha leases', () => {
     expect(subs).toHaveLength(1);
     expect([...subs[0]!.entries()].sort((x, y) => x[0] - y[0])).toEqual(expected);
     expect([...b.controller.want(A.id)!.entries()].sort((x, y) => x[0] - y[0])).toEqual(expected);
+  }, 20_000);
+
+  it('ha - a bad initial instrument list is reported, and the key still opens (with none)', async () => {
+    const g = group();
+    const a = start(g, 'inst-a', { initialWant: () => new Map<number, Mode>([[-5, 'quote']]) });
+    await a.controller.start();
+    await until('a holds alpha', () => a.controller.held().length === 1);
+    await until('a reported it', () => a.errors.length === 1);
+    expect(a.errors[0]).toBeInstanceOf(InvalidArgumentError);
+    expect(a.controller.want(A.id)?.size).toBe(0);
+    await until('a connected', () => socketsOf(sim, A.apiKey).length === 1);
   }, 20_000);
 });
