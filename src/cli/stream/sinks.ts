@@ -12,6 +12,7 @@ import type { NatsTickSink } from '../../sinks/sink.js';
 import type { TickFeed, TickSink } from '../../sinks/tick-sink.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { natsAuthOptions, natsSecrets } from '../nats-auth.js';
+import { splitList } from '../parse.js';
 import type { StreamContext } from './context.js';
 import type { StreamCredentials } from './credentials.js';
 import type { StreamInstruments } from './instruments.js';
@@ -170,12 +171,16 @@ async function natsSink(ctx: StreamContext, server: string) {
       `--nats needs the optional package @nats-io/transport-node (npm install @nats-io/transport-node): ${(error as Error).message}`,
     );
   });
-  const servers = [server];
+  // A comma-separated --nats names several nodes of a cluster: the sink fails over between them too.
+  const servers = splitList(server);
   ctx.secrets.push(...natsSecrets(ctx.io.env, servers));
+  const ha = ctx.config.ha;
   return new NatsTickSink({
     servers,
     connectOptions: await natsAuthOptions(servers, ctx.config.natsCreds, ctx.io.env),
     logger: ctx.logger,
+    // An HA instance's ticks carry its instance id, so consumers name both sides of a handover.
+    ...(ha ? { instanceId: ha.instance } : {}),
     ...(ctx.config.natsJetstream ? { jetstream: true } : {}),
   });
 }
