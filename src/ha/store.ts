@@ -29,7 +29,11 @@ export interface StoreOptions {
   storage?: 'file' | 'memory';
   /** Each request gives up after this long. */
   timeoutMs: number;
+  /** Opening (creating) the bucket is retried after timeouts until this long has passed. Default 15 s. */
+  openTimeoutMs?: number;
 }
+
+const OPEN_TIMEOUT_MS = 15_000;
 
 async function loadKv(): Promise<KvModule> {
   try {
@@ -58,16 +62,26 @@ export class LeaseStore {
     const name = bucketName(group);
     const [kvm, js] = await Promise.all([loadKv(), import('@nats-io/jetstream')]);
     const client = js.jetstream(nc, { timeout: options.timeoutMs });
-    try {
-      const kv = await new kvm.Kvm(client).create(name, {
-        history: 1,
-        ttl: options.cleanupMs,
-        replicas: options.replicas ?? 1,
-        storage: options.storage === 'memory' ? js.StorageType.Memory : js.StorageType.File,
-      });
-      return new LeaseStore(name, kv, options.timeoutMs);
-    } catch (error) {
-      throw wrap(error, `cannot open the high-availability bucket ${name}`);
+    const config = {
+      history: 1,
+      ttl: options.cleanupMs,
+      replicas: options.replicas ?? 1,
+      storage: options.storage === 'memory' ? js.StorageType.Memory : js.StorageType.File,
+    };
+    // Creating a replicated bucket forms a raft group on the cluster: on a busy one that takes longer
+    // than a lease operation may (timeoutMs). The server goes on creating it after the client timed
+    // out, and create() of an existing bucket with the same config only reads it: so try again, until
+    // openTimeoutMs has passed.
+    const deadline = performance.now() + (options.openTimeoutMs ?? OPEN_TIMEOUT_MS);
+    for (;;) {
+      try {
+        const kv = await new kvm.Kvm(client).create(name, config);
+        return new LeaseStore(name, kv, options.timeoutMs);
+      } catch (error) {
+        if (!isTimeout(error) || performance.now() >= deadline) {
+          throw wrap(error, `cannot open the high-availability bucket ${name}`);
+        }
+      }
     }
   }
 
@@ -173,6 +187,11 @@ export function isRevisionConflict(error: unknown): boolean {
   const cause = error instanceof KiteTickerError ? error.cause : error;
   const code = (cause as { code?: unknown } | undefined)?.code;
   return code === 10071 || code === 10164;
+}
+
+/** A request that got no answer in time (the NATS client's TimeoutError). */
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'TimeoutError' || /timeout/i.test(error.message));
 }
 
 function wrap(error: unknown, what: string): KiteTickerError {
