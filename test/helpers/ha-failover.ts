@@ -65,6 +65,8 @@ export interface NodeLossResult {
   /** The killed node led the group's KV stream. */
   leader: boolean;
   takeover: boolean;
+  /** Who holds the key at the end of the observation. */
+  holderAfter: 'same' | 'standby' | 'none';
   /** The holder fenced itself (its stderr says "standby ... (fenced)"). */
   fenced: boolean;
   /** The longest silence the core subscriber saw for the key during the observation. */
@@ -276,7 +278,15 @@ export class FailoverRig {
     );
     const instance = { id, run, proxy };
     this.instances.push(instance);
-    await run.waitFor('stderr', new RegExp(`ha ${this.group}/${id}: started`), 60_000);
+    // An instance that exits before joining fails the start at once, with what it said.
+    const exited = run.done.then(({ code, stderr }) => {
+      throw new Error(`${id} exited (${code}) before joining the group:\n${stderr}`);
+    });
+    await Promise.race([
+      run.waitFor('stderr', new RegExp(`ha ${this.group}/${id}: started`), 60_000),
+      exited,
+    ]);
+    exited.catch(() => undefined);
     this.#say(`${id} started`);
     return instance;
   }
@@ -404,6 +414,7 @@ export class FailoverRig {
     const result: NodeLossResult = {
       leader,
       takeover: isActive(standby, this.group),
+      holderAfter: isActive(standby, this.group) ? 'standby' : isActive(holder, this.group) ? 'same' : 'none',
       fenced: new RegExp(`ha ${this.group}/${holder.id}: standby for key \\S+ \\(fenced\\)`).test(
         holder.run.stderr(),
       ),
