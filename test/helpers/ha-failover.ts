@@ -272,6 +272,7 @@ export class FailoverRig {
         '--format',
         'none',
         '--no-summary',
+        '--verbose',
       ],
       {},
       3_600_000,
@@ -332,11 +333,11 @@ export class FailoverRig {
     const t0 = performance.now();
     const wall0 = Date.now();
     victim.run.child.kill(kind === 'kill' ? 'SIGKILL' : 'SIGTERM');
-    await standby.run.waitFor(
-      'stderr',
-      new RegExp(`ha ${this.group}/${standby.id}: active for key`),
-      timeoutMs,
-    );
+    await standby.run
+      .waitFor('stderr', new RegExp(`ha ${this.group}/${standby.id}: active for key`), timeoutMs)
+      .catch(async (error: unknown) => {
+        throw new Error(`${String(error)}\n${this.#describe()}\n${await this.#leaseViews()}`);
+      });
     const takeoverMs = performance.now() - t0;
     await until(
       'the core subscriber to see the handover',
@@ -425,6 +426,13 @@ export class FailoverRig {
       throw new Error('the consumer saw a handover the instances do not report');
     }
     this.#say(`node loss (leader ${leader}): ${JSON.stringify(result)}`);
+    for (const i of [holder, standby]) {
+      const lines = i.run
+        .stderr()
+        .split('\n')
+        .filter((l) => /ha[ :]|error|warn/.test(l));
+      this.#say(`${i.id} said:\n  ${lines.slice(-12).join('\n  ')}`);
+    }
     await this.cluster.restart(victimNode);
     await this.stopAll();
     return result;
@@ -444,6 +452,43 @@ export class FailoverRig {
   async #retire(instance: RigInstance): Promise<void> {
     await instance.proxy.close();
     this.instances.splice(this.instances.indexOf(instance), 1);
+  }
+
+  /** What each instance said and holds, for a failure message. */
+  #describe(): string {
+    const sockets = this.sim.connections().filter((c) => c.apiKey === FAILOVER_KEY.apiKey).length;
+    const lines = this.instances.map(
+      (i) =>
+        `--- ${i.id} (${running(i) ? 'running' : `exited ${i.run.child.exitCode ?? i.run.child.signalCode}`}, ${i.proxy.connections} Kite sockets):\n${i.run.stderr().slice(-3000)}`,
+    );
+    return [`simulator: ${sockets} sockets of the key`, ...lines].join('\n');
+  }
+
+  /**
+   * The key's lease as the bucket serves it: several direct gets (any replica may answer one) and one
+   * read through the stream leader. Replicas that disagree explain a standby that cannot take a lease.
+   */
+  async #leaseViews(): Promise<string> {
+    try {
+      const { Kvm } = await import('@nats-io/kv');
+      const { encodeKeyId } = await import('../../src/ha/names.js');
+      const key = `lease.${encodeKeyId(FAILOVER_KEY.id)}`;
+      const kv = await new Kvm(this.nc).open(`KITE_HA_${this.group}`);
+      const views: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const e = await kv.get(key);
+        views.push(e ? `${e.operation}@${e.revision}` : 'none');
+      }
+      const jsm = await jetstreamManager(this.nc);
+      const leader = await jsm.streams
+        .getMessage(`KV_KITE_HA_${this.group}`, { last_by_subj: `$KV.KITE_HA_${this.group}.${key}` })
+        .then((m) => `seq ${m?.seq} ${m?.header?.get('KV-Operation') || 'PUT'}`)
+        .catch((e: unknown) => String(e));
+      const info = await jsm.streams.info(`KV_KITE_HA_${this.group}`);
+      return `lease entry: direct gets ${views.join(' ')}; via the leader: ${leader}; stream last seq ${info.state.last_seq}, leader ${info.cluster?.leader}, replicas ${JSON.stringify(info.cluster?.replicas?.map((r) => [r.name, r.current, r.lag]))}`;
+    } catch (error) {
+      return `lease entry: unreadable (${String(error)})`;
+    }
   }
 
   /** Stops everything; safe to call after a failed start or twice. */
