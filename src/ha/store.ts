@@ -170,12 +170,14 @@ export class LeaseStore {
     }
   }
 
-  /** The keys under `prefix.` (e.g. 'member'), live ones only. */
+  /** The keys under `prefix.` (e.g. 'member'), live ones only, each once. */
   async keysUnder(prefix: string): Promise<string[]> {
     try {
-      const out: string[] = [];
-      for await (const k of await this.#kv.keys(`${prefix}.>`)) out.push(k);
-      return out;
+      // A Set: the listing is a consumer that also delivers writes made while it runs, so a member
+      // rewriting its record meanwhile (every renewMs) would be listed twice.
+      const out = new Set<string>();
+      for await (const k of await this.#kv.keys(`${prefix}.>`)) out.add(k);
+      return [...out];
     } catch (error) {
       throw wrap(error, `cannot list ${prefix} entries`);
     }
