@@ -62,7 +62,7 @@ function keeperOn(store: StoreDouble, renewMs: number): { keeper: LeaseKeeper; l
   return { keeper: new LeaseKeeper(host, record, 1, performance.now()), lost };
 }
 
-describe('ha keeper', () => {
+describe('ha keeper release', () => {
   it('ha keeper - release during a renewal in flight deletes at the revision that renewal wrote', async () => {
     const store = new StoreDouble();
     store.updateMs = 150;
