@@ -34,6 +34,8 @@ export interface StoreOptions {
 }
 
 const OPEN_TIMEOUT_MS = 15_000;
+/** A listing may take this many request timeouts (it is a consumer: create, then deliver). */
+const LIST_TIMEOUTS = 4;
 
 async function loadKv(): Promise<KvModule> {
   try {
@@ -172,14 +174,31 @@ export class LeaseStore {
 
   /** The keys under `prefix.` (e.g. 'member'), live ones only, each once. */
   async keysUnder(prefix: string): Promise<string[]> {
+    let iterator: Awaited<ReturnType<KvBucket['keys']>> | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
+      iterator = await this.#kv.keys(`${prefix}.>`);
+      const keys = iterator;
       // A Set: the listing is a consumer that also delivers writes made while it runs, so a member
       // rewriting its record meanwhile (every renewMs) would be listed twice.
-      const out = new Set<string>();
-      for await (const k of await this.#kv.keys(`${prefix}.>`)) out.add(k);
-      return [...out];
+      const listing = (async () => {
+        const out = new Set<string>();
+        for await (const k of keys) out.add(k);
+        return [...out];
+      })();
+      // Unlike a request, the listing has no timeout of its own: it ends when the consumer says
+      // nothing is pending, or after its 5 s idle heartbeat, and writes arriving meanwhile keep it
+      // going. A poll waiting on it takes no lease, so it is bounded like the other operations.
+      const bound = this.#timeoutMs * LIST_TIMEOUTS;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timeout (no end after ${bound} ms)`)), bound);
+      });
+      return await Promise.race([listing, late]);
     } catch (error) {
+      iterator?.stop();
       throw wrap(error, `cannot list ${prefix} entries`);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
