@@ -191,7 +191,11 @@ export class LeaseStore {
       // going. A poll waiting on it takes no lease, so it is bounded like the other operations.
       const bound = this.#timeoutMs * LIST_TIMEOUTS;
       const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timeout (no end after ${bound} ms)`)), bound);
+        timer = setTimeout(
+          () =>
+            reject(new ConnectionError(`cannot list ${prefix} entries: timeout (no end after ${bound} ms)`)),
+          bound,
+        );
       });
       return await Promise.race([listing, late]);
     } catch (error) {
