@@ -145,6 +145,7 @@ export class HaController extends EventEmitter<HaControllerEvents> {
   #share = 0;
   #excessSince: number | undefined;
   #failingPoll = false;
+  #failingMembers = false;
   #takeovers = 0;
   readonly #lost: Record<HaLostReason, number> = { fenced: 0, stolen: 0, released: 0, rebalanced: 0 };
   readonly #renew = { count: 0, failures: 0, lastMs: 0, maxMs: 0, totalMs: 0 };
@@ -361,8 +362,19 @@ export class HaController extends EventEmitter<HaControllerEvents> {
   async #pollOnce(): Promise<void> {
     const store = this.#store!;
     const now = this.#clock();
-    if (now - this.#memberWrittenAt >= this.timings.renewMs) await this.#writeMember(now);
-    await this.#readMembers(store);
+    // Members only size this instance's share. Listing them creates a consumer, the slowest request
+    // here, and on a busy cluster it times out now and then: go on with the last share (at first, the
+    // share of a lone instance) so that lapsed leases are still read and taken. Taking stays safe, as
+    // every lease write is revision-checked; an excess share is given back by the rebalance.
+    try {
+      if (now - this.#memberWrittenAt >= this.timings.renewMs) await this.#writeMember(now);
+      await this.#readMembers(store);
+      this.#failingMembers = false;
+    } catch (error) {
+      if (!this.#failingMembers) this.#report(error);
+      this.#failingMembers = true;
+      if (this.#share === 0) this.#share = shareOf(this.#apiKeyIds.length, this.#members);
+    }
     // A copy: a keys file may add or remove a key while the leases are being read.
     const ids = [...this.#apiKeyIds];
     const entries = await Promise.all(ids.map((id) => store.get(leaseKey(id))));

@@ -36,6 +36,8 @@ export class LeaseKeeper {
   #fenceTimer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   #failing = false;
+  /** The renewal in flight, if any: release() waits for it, so it deletes at the revision it wrote. */
+  #renewing: Promise<void> | undefined;
   readonly #host: KeeperHost;
 
   constructor(host: KeeperHost, record: LeaseRecord, revision: number, sentAt: number) {
@@ -70,10 +72,24 @@ export class LeaseKeeper {
     clearTimeout(this.#fenceTimer);
   }
 
-  /** Deletes the lease if it is still at our revision (a standby then takes it at once). */
+  /**
+   * Deletes the lease if it is still ours (a standby then takes it at once). A renewal in flight when
+   * the keeper stopped may still be written: its revision is awaited and used, else the delete would
+   * fail its revision check and the standby would wait out the TTL. A conflict whose entry still
+   * names this instance (a renewal written but its reply lost) is deleted at the entry's revision.
+   */
   async release(): Promise<void> {
     this.stop();
-    await this.#host.store.delete(this.key, this.#revision);
+    await this.#renewing;
+    try {
+      await this.#host.store.delete(this.key, this.#revision);
+    } catch (error) {
+      if (!isRevisionConflict(error)) throw error;
+      const entry = await this.#host.store.get(this.key);
+      const decoded = entry?.value ? decodeLease(entry.value, this.key) : undefined;
+      if (!entry || !decoded?.ok || decoded.value.instance !== this.#record.instance) return;
+      await this.#host.store.delete(this.key, entry.revision);
+    }
   }
 
   #armFence(): void {
@@ -85,7 +101,12 @@ export class LeaseKeeper {
 
   #scheduleRenew(delayMs: number): void {
     if (this.#stopped) return;
-    this.#renewTimer = setTimeout(() => void this.#renew(), timerMs(delayMs));
+    this.#renewTimer = setTimeout(() => {
+      const run = this.#renew().finally(() => {
+        if (this.#renewing === run) this.#renewing = undefined;
+      });
+      this.#renewing = run;
+    }, timerMs(delayMs));
     this.#renewTimer.unref?.();
   }
 
@@ -103,9 +124,10 @@ export class LeaseKeeper {
         // names us, at a newer revision. Renew from that one (this send time is the fence's base).
         revision = await this.#adoptOwn(next);
       }
+      // Written even when stopped meanwhile: release() deletes at this revision.
+      this.#revision = revision;
       if (this.#stopped) return;
       this.#record = next;
-      this.#revision = revision;
       this.#lastSentAt = sentAt;
       this.#failing = false;
       this.#armFence();

@@ -29,7 +29,13 @@ export interface StoreOptions {
   storage?: 'file' | 'memory';
   /** Each request gives up after this long. */
   timeoutMs: number;
+  /** Opening (creating) the bucket is retried after timeouts until this long has passed. Default 15 s. */
+  openTimeoutMs?: number;
 }
+
+const OPEN_TIMEOUT_MS = 15_000;
+/** A listing may take this many request timeouts (it is a consumer: create, then deliver). */
+const LIST_TIMEOUTS = 4;
 
 async function loadKv(): Promise<KvModule> {
   try {
@@ -58,16 +64,26 @@ export class LeaseStore {
     const name = bucketName(group);
     const [kvm, js] = await Promise.all([loadKv(), import('@nats-io/jetstream')]);
     const client = js.jetstream(nc, { timeout: options.timeoutMs });
-    try {
-      const kv = await new kvm.Kvm(client).create(name, {
-        history: 1,
-        ttl: options.cleanupMs,
-        replicas: options.replicas ?? 1,
-        storage: options.storage === 'memory' ? js.StorageType.Memory : js.StorageType.File,
-      });
-      return new LeaseStore(name, kv, options.timeoutMs);
-    } catch (error) {
-      throw wrap(error, `cannot open the high-availability bucket ${name}`);
+    const config = {
+      history: 1,
+      ttl: options.cleanupMs,
+      replicas: options.replicas ?? 1,
+      storage: options.storage === 'memory' ? js.StorageType.Memory : js.StorageType.File,
+    };
+    // Creating a replicated bucket forms a raft group on the cluster: on a busy one that takes longer
+    // than a lease operation may (timeoutMs). The server goes on creating it after the client timed
+    // out, and create() of an existing bucket with the same config only reads it: so try again, until
+    // openTimeoutMs has passed.
+    const deadline = performance.now() + (options.openTimeoutMs ?? OPEN_TIMEOUT_MS);
+    for (;;) {
+      try {
+        const kv = await new kvm.Kvm(client).create(name, config);
+        return new LeaseStore(name, kv, options.timeoutMs);
+      } catch (error) {
+        if (!isTimeout(error) || performance.now() >= deadline) {
+          throw wrap(error, `cannot open the high-availability bucket ${name}`);
+        }
+      }
     }
   }
 
@@ -158,14 +174,35 @@ export class LeaseStore {
 
   /** The keys under `prefix.` (e.g. 'member'), live ones only, each once. */
   async keysUnder(prefix: string): Promise<string[]> {
+    let iterator: Awaited<ReturnType<KvBucket['keys']>> | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
+      iterator = await this.#kv.keys(`${prefix}.>`);
+      const keys = iterator;
       // A Set: the listing is a consumer that also delivers writes made while it runs, so a member
       // rewriting its record meanwhile (every renewMs) would be listed twice.
-      const out = new Set<string>();
-      for await (const k of await this.#kv.keys(`${prefix}.>`)) out.add(k);
-      return [...out];
+      const listing = (async () => {
+        const out = new Set<string>();
+        for await (const k of keys) out.add(k);
+        return [...out];
+      })();
+      // Unlike a request, the listing has no timeout of its own: it ends when the consumer says
+      // nothing is pending, or after its 5 s idle heartbeat, and writes arriving meanwhile keep it
+      // going. A poll waiting on it takes no lease, so it is bounded like the other operations.
+      const bound = this.#timeoutMs * LIST_TIMEOUTS;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(new ConnectionError(`cannot list ${prefix} entries: timeout (no end after ${bound} ms)`)),
+          bound,
+        );
+      });
+      return await Promise.race([listing, late]);
     } catch (error) {
+      iterator?.stop();
       throw wrap(error, `cannot list ${prefix} entries`);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
@@ -175,6 +212,11 @@ export function isRevisionConflict(error: unknown): boolean {
   const cause = error instanceof KiteTickerError ? error.cause : error;
   const code = (cause as { code?: unknown } | undefined)?.code;
   return code === 10071 || code === 10164;
+}
+
+/** A request that got no answer in time (the NATS client's TimeoutError). */
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'TimeoutError' || /timeout/i.test(error.message));
 }
 
 function wrap(error: unknown, what: string): KiteTickerError {

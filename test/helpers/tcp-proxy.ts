@@ -8,6 +8,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 export interface TcpProxy {
   readonly port: number;
   readonly url: string;
+  /** Client connections forwarded now (which client holds sockets, when each has a proxy of its own). */
+  readonly connections: number;
   cut(mode: 'blackhole' | 'reset'): void;
   restore(): void;
   close(): Promise<void>;
@@ -47,6 +49,9 @@ export async function startTcpProxy(targetPort: number, scheme = 'nats'): Promis
   return {
     port,
     url: `${scheme}://127.0.0.1:${port}`,
+    get connections() {
+      return pairs.size;
+    },
     cut(mode) {
       state = mode;
       if (mode === 'reset') destroyAll();

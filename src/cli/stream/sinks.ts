@@ -12,6 +12,7 @@ import type { NatsTickSink } from '../../sinks/sink.js';
 import type { TickFeed, TickSink } from '../../sinks/tick-sink.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { natsAuthOptions, natsSecrets } from '../nats-auth.js';
+import { splitList } from '../parse.js';
 import type { StreamContext } from './context.js';
 import type { StreamCredentials } from './credentials.js';
 import { healthRoutes, isLoopback } from './health.js';
@@ -175,7 +176,12 @@ function recorderSink(
 
 /** What the NATS sink needs of a command (stream's context fits; the relay builds one). */
 export type NatsSinkContext = Pick<StreamContext, 'io' | 'secrets' | 'logger'> & {
-  readonly config: { readonly natsCreds: string | undefined; readonly natsJetstream: boolean };
+  readonly config: {
+    readonly natsCreds: string | undefined;
+    readonly natsJetstream: boolean;
+    /** Set for `stream --ha`: the sink publishes with the HA instance id. */
+    readonly ha?: { readonly instance: string } | undefined;
+  };
 };
 
 /** The NATS sink, not yet connected. Imported on demand: the NATS client is an optional peer dependency. */
@@ -185,12 +191,16 @@ export async function natsSink(ctx: NatsSinkContext, server: string) {
       `--nats needs the optional package @nats-io/transport-node (npm install @nats-io/transport-node): ${(error as Error).message}`,
     );
   });
-  const servers = [server];
+  // A comma-separated --nats names several nodes of a cluster: the sink fails over between them too.
+  const servers = splitList(server);
   ctx.secrets.push(...natsSecrets(ctx.io.env, servers));
+  const ha = ctx.config.ha;
   return new NatsTickSink({
     servers,
     connectOptions: await natsAuthOptions(servers, ctx.config.natsCreds, ctx.io.env),
     logger: ctx.logger,
+    // An HA instance's ticks carry its instance id, so consumers name both sides of a handover.
+    ...(ha ? { instanceId: ha.instance } : {}),
     ...(ctx.config.natsJetstream ? { jetstream: true } : {}),
   });
 }
