@@ -46,6 +46,7 @@ export class ManagerOptionsBuilder {
   #placement: Placement | undefined;
   #latestQuotes = false;
   #rawFrames = false;
+  #decodeTicks = true;
   #baseConfig: Partial<KiteTickerManagerConfig> = {};
   #url: string | undefined;
   #logger: Logger | undefined;
@@ -152,6 +153,16 @@ export class ManagerOptionsBuilder {
     return this;
   }
 
+  /**
+   * Decode frames into tick objects. Default true. `false` when only raw frames are read ('frame'
+   * events, as the relay does): no 'ticks' events, no tick messages on channels; the decoding each
+   * tick costs (~1.5 us) is saved. Cannot be combined with `latestQuotes(true)`.
+   */
+  decodeTicks(enabled: boolean): this {
+    this.#decodeTicks = enabled;
+    return this;
+  }
+
   /** Config given to every key's `KiteTickerManager`; the builder's own setters take precedence. Default {}. */
   baseConfig(config: Partial<KiteTickerManagerConfig>): this {
     this.#baseConfig = { ...config };
@@ -233,6 +244,12 @@ export class ManagerOptionsBuilder {
     count(this.#orderDedupeSize, 'orderDedupeSize', { min: 1, max: MAX_ORDER_DEDUPE_ENTRIES });
     requireBoolean(this.#latestQuotes, 'latestQuotes');
     requireBoolean(this.#rawFrames, 'rawFrames');
+    requireBoolean(this.#decodeTicks, 'decodeTicks');
+    if (!this.#decodeTicks && this.#latestQuotes) {
+      throw new InvalidArgumentError(
+        'decodeTicks false cannot be combined with latestQuotes true (decoded ticks feed the quote table): set latestQuotes false too',
+      );
+    }
     if (!isMode(defaultMode)) {
       throw new InvalidArgumentError(
         `defaultMode must be 'ltp', 'quote' or 'full', got ${String(defaultMode)}`,
@@ -277,6 +294,7 @@ export class ManagerOptionsBuilder {
       orderDedupeSize: this.#orderDedupeSize,
       latestQuotes: this.#latestQuotes,
       rawFrames: this.#rawFrames,
+      decodeTicks: this.#decodeTicks,
       baseConfig,
       managerFactory: this.#poolFactory,
     };

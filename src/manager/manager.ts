@@ -144,6 +144,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
       placement: base.placement,
       tokenRefreshIntervalMs: base.tokenRefreshIntervalMs,
       tokenProviderTimeoutMs: base.tokenProviderTimeoutMs,
+      decodeTicks: config.decodeTicks ?? true,
     };
     const fanOut = this.#fanOutHost();
     for (const key of config.apiKeys) {
