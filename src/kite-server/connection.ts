@@ -2,6 +2,7 @@
  * Front-end state of one client socket: who it is, what it subscribes (token -> mode, Kite's rules
  * applied), and what was sent to it. Whatever a frame source keeps per connection lives in the source.
  */
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Mode } from '../protocol/constants.js';
 
@@ -9,6 +10,8 @@ export class KiteServerConnection {
   readonly id: number;
   readonly apiKey: string;
   readonly ws: WebSocket;
+  /** The socket under `ws` (the upgrade's), for senders that batch writes with cork/uncork. */
+  readonly socket: Duplex | undefined;
   readonly openedAt: number;
   /** token -> mode, every subscribed token (the front end does not know which tokens exist). */
   readonly subscriptions = new Map<number, Mode>();
@@ -21,10 +24,11 @@ export class KiteServerConnection {
   /** Epoch ms until which nothing at all is sent (Infinity: until the socket closes). */
   stalledUntil = 0;
 
-  constructor(id: number, apiKey: string, ws: WebSocket, now: number) {
+  constructor(id: number, apiKey: string, ws: WebSocket, now: number, socket?: Duplex) {
     this.id = id;
     this.apiKey = apiKey;
     this.ws = ws;
+    this.socket = socket;
     this.openedAt = now;
     this.lastSentAt = now;
   }

@@ -203,19 +203,19 @@ export class KiteProtocolServer<S extends KiteFrameSource = KiteFrameSource> imp
     let completed = false;
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       completed = true;
-      this.#onConnection(ws, apiKey);
+      this.#onConnection(ws, apiKey, socket);
     });
     if (!completed) this.#refused(apiKey, 400, 'malformed WebSocket upgrade request (or client gone)');
   }
 
-  #onConnection(ws: WebSocket, apiKey: string): void {
+  #onConnection(ws: WebSocket, apiKey: string, socket: Duplex): void {
     if (this.#shutDown || !this.#server) {
       ws.terminate();
       return;
     }
     this.#keys.opened(apiKey);
     const id = this.#nextConnectionId++;
-    const conn = new KiteServerConnection(id, apiKey, ws, Date.now());
+    const conn = new KiteServerConnection(id, apiKey, ws, Date.now(), socket);
     this.#connections.set(id, conn);
     this.source.attach(conn);
     ws.on('message', (data, isBinary) => {

@@ -53,6 +53,11 @@ export function poolOwner(slot: KeySlot, host: FanOutHost): PoolOwner {
       publish({ type: 'ticks', connectionIndex, ticks: batch });
       events.emit('ticks', batch, id, connectionIndex);
     },
+    undecoded(): void {
+      // A frame of subscribed instruments the pool did not decode (decodeTicks false): counted as
+      // the batch it would have been, so totalMessagesReceived does not depend on the option.
+      slot.messages++;
+    },
     order(order: OrderUpdate, connectionIndex: number): void {
       if (!orders.accept(order)) {
         slot.duplicateOrders++;

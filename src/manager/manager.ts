@@ -149,6 +149,7 @@ export class MultiApiKiteTickerManager extends EventEmitter<ManagerEvents> imple
       placement: base.placement,
       tokenRefreshIntervalMs: base.tokenRefreshIntervalMs,
       tokenProviderTimeoutMs: base.tokenProviderTimeoutMs,
+      decodeTicks: config.decodeTicks ?? true,
     };
     this.#fanOut = this.#fanOutHost();
     for (const key of config.apiKeys) this.#keys.add(this.#newSlot(key.id, key.apiKey, key.accessToken));

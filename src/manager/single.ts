@@ -42,7 +42,7 @@ export class KiteTickerManager extends EventEmitter<ManagerEvents> implements Ti
    * @param accessToken the session's access token (never logged; see updateAccessToken).
    * @param options every KiteTickerManagerConfig field is optional (defaults in docs/manager.md),
    *   plus `createConnection` (inject a fake in tests), `latestQuotes` (default true), `rawFrames`
-   *   (default false) and `orderDedupeSize` / `orderDedupeWindowMs` (defaults 10 000 updates, 60 000 ms).
+   *   (default false), `decodeTicks` (default true) and `orderDedupeSize` / `orderDedupeWindowMs` (defaults 10 000 updates, 60 000 ms).
    * @throws InvalidArgumentError naming the first bad option.
    */
   constructor(apiKey: string, accessToken: AccessTokenSource, options: KiteTickerManagerOptions = {}) {
@@ -54,6 +54,7 @@ export class KiteTickerManager extends EventEmitter<ManagerEvents> implements Ti
       orderDedupeWindowMs,
       latestQuotes = true,
       rawFrames = false,
+      decodeTicks = true,
       ...config
     } = options;
     // Checked here, under this constructor's option names, before the builder sees them.
@@ -74,7 +75,8 @@ export class KiteTickerManager extends EventEmitter<ManagerEvents> implements Ti
       .healthCheckInterval(this.config.healthCheckIntervalMs)
       .enableFailover(false)
       .latestQuotes(latestQuotes)
-      .rawFrames(rawFrames);
+      .rawFrames(rawFrames)
+      .decodeTicks(decodeTicks);
     if (orderDedupeSize !== undefined) builder.orderDedupeSize(orderDedupeSize);
     if (orderDedupeWindowMs !== undefined) builder.orderDedupeWindow(orderDedupeWindowMs);
     if (createConnection !== undefined) builder.poolFactory(poolWith(createConnection));

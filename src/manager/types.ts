@@ -150,6 +150,12 @@ export interface MultiApiKiteTickerManagerConfig {
    * throwing CapacityError (placed when a key recovers). For services that wait for tokens. Default false.
    */
   waitForKeys: boolean;
+  /**
+   * Decode binary frames into tick objects. Default true. False (for a consumer of raw frames only,
+   * such as the relay): no 'ticks' events, no tick messages on channels, no `latestQuotes`; frames,
+   * orders, statuses and every counter are unchanged. Each upstream tick then costs no decoding.
+   */
+  decodeTicks?: boolean;
   /** Config of every key's pool and channels, with the fields above applied. */
   baseConfig: Partial<KiteTickerManagerConfig>;
   /** Default: a `ConnectionPool` per key. */
@@ -179,6 +185,11 @@ export interface KiteTickerManagerOptions extends Partial<KiteTickerManagerConfi
   latestQuotes?: boolean;
   /** Emit every binary frame as received on 'frame' `(frame, apiKeyId, connectionIndex)`. Default false. */
   rawFrames?: boolean;
+  /**
+   * Decode frames into ticks. Default true. False (with `rawFrames`, for raw-frame readers): no
+   * 'ticks' events or tick channel messages; counters unchanged; not with `latestQuotes: true`.
+   */
+  decodeTicks?: boolean;
 }
 
 /** Why a key is not taking tokens. */

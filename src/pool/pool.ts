@@ -15,11 +15,12 @@ import type { KiteTickerEvents, KiteTickerOptions, TickerConnection } from '../c
 import { attachListeners } from '../delivery/listeners.js';
 import { ConnectTimeoutError, closedError } from '../errors.js';
 import type { Mode } from '../protocol/constants.js';
+import type { FrameView } from '../protocol/frame-view.js';
 import { validateTokens } from '../protocol/index.js';
 import type { Tick } from '../protocol/types.js';
 import { addCounters, addRenamed, SOCKET_COUNTERS } from './counters.js';
 import { connectionHealth } from './health.js';
-import { keepKnown } from './keep-known.js';
+import { countKnown, keepKnown } from './keep-known.js';
 import { freeCapacity, planModeChange, planSubscribe, planUnsubscribe, type SlotState } from './placement.js';
 import type {
   ConnectionFactory,
@@ -374,13 +375,26 @@ export class ConnectionPool implements KeyPool {
     const owner = this.#owner;
     const desired = slot.desired;
     const frame = owner.frame;
+    // A connection decodes a frame only when a 'ticks' listener exists: without decodeTicks, the
+    // pool reads the tokens from the frame's view instead (same filter, same counters).
+    const decoded =
+      this.#config.decodeTicks === false
+        ? {
+            frame: (view: FrameView) => {
+              const known = countKnown(view, desired, this);
+              if (known > 0) owner.undecoded?.(known, index);
+            },
+          }
+        : {
+            ticks: (ticks: Tick[]) => {
+              // Only what this connection should carry goes on: a server sending instruments nobody
+              // subscribed (or ticks still in flight after an unsubscribe) must not reach the owner.
+              const batch = keepKnown(ticks, desired, this);
+              if (batch.length > 0) owner.ticks(batch, index);
+            },
+          };
     return attachListeners<KiteTickerEvents>(conn, {
-      ticks: (ticks: Tick[]) => {
-        // Only what this connection should carry goes on: a server sending instruments nobody
-        // subscribed (or ticks still in flight after an unsubscribe) must not reach the owner.
-        const batch = keepKnown(ticks, desired, this);
-        if (batch.length > 0) owner.ticks(batch, index);
-      },
+      ...decoded,
       order: (order) => owner.order(order, index),
       serverError: (message) => owner.serverError(message, index),
       serverMessage: (data) => owner.serverMessage(data, index),

@@ -43,6 +43,11 @@ export interface PoolConfig {
   tokenRefreshIntervalMs: number;
   /** Longest wait for one answer of an access-token provider (KiteTickerOptions.tokenProviderTimeoutMs). */
   tokenProviderTimeoutMs: number;
+  /**
+   * Decode frames into ticks for `PoolOwner.ticks`. Default true. False: the pool reads only each
+   * packet's token (for its filter and counters) and reports the frame with `PoolOwner.undecoded`.
+   */
+  decodeTicks?: boolean;
 }
 
 /** Makes one connection; injectable so tests can use a fake. `index` is the 0-based connection index. */
@@ -61,6 +66,11 @@ export interface PoolOwner {
   status(event: StatusEvent, connectionIndex: number): void;
   protocolError(info: ProtocolErrorInfo, connectionIndex: number): void;
   error(error: KiteTickerError, connectionIndex: number): void;
+  /**
+   * Instead of `ticks`, when the pool does not decode (`PoolConfig.decodeTicks` false): how many
+   * packets of one frame are for instruments subscribed on that socket (at least 1).
+   */
+  undecoded?: ((packets: number, connectionIndex: number) => void) | undefined;
   /** Set only when the owner wants raw frames (the tap costs nothing otherwise). */
   frame?: ((data: Uint8Array, connectionIndex: number) => void) | undefined;
 }

@@ -66,7 +66,8 @@ export class KiteRelay extends EventEmitter<KiteRelayEvents> {
       this.#ownsManager = false;
     } else {
       const up = options.upstream!;
-      const b = MultiApiKiteTickerManager.builder().rawFrames(true).latestQuotes(false);
+      // The relay forwards raw frames only: decoding them into ticks would be paid per upstream tick for nothing.
+      const b = MultiApiKiteTickerManager.builder().rawFrames(true).latestQuotes(false).decodeTicks(false);
       for (const k of up.apiKeys) b.addApiKey(k.id, k.apiKey, k.accessToken);
       if (up.url !== undefined) b.url(up.url);
       if (up.logger) b.logger(up.logger);

@@ -33,6 +33,9 @@ export class RelaySession {
   picks: Int32Array = new Int32Array(16);
   ranks: Int8Array = new Int8Array(16);
 
+  /** Its socket is corked until the end of this event-loop turn (RelaySource batches the writes). */
+  corked = false;
+
   // Outbox.
   readonly #queue: Uint8Array[] = [];
   readonly #queuedAt: number[] = [];

@@ -17,7 +17,7 @@ import type { Mode } from '../../src/protocol/constants.js';
 import type { OrderUpdate, Tick } from '../../src/protocol/types.js';
 
 /** The reports a test may send, by name (as the pool's owner receives them). */
-type Reports = Omit<PoolOwner, 'frame'>;
+type Reports = Omit<PoolOwner, 'frame' | 'undecoded'>;
 
 export type PoolCall =
   | { op: 'subscribe'; tokens: number[]; mode: Mode }

@@ -80,7 +80,12 @@ async function serve(ctx: RelayContext, source: string): Promise<void> {
   const keys = ctx.keys;
   // A watched keys file: the keys' tokens come from this store, updated as the file changes.
   const tokens = config.keysFile !== undefined && !sim ? new TokenStore(keys, ctx.secrets) : undefined;
-  const b = MultiApiKiteTickerManager.builder().rawFrames(true).latestQuotes(false).logger(ctx.logger);
+  // The relay cuts raw frames; tick objects are decoded only for a NATS sink in the same process.
+  const b = MultiApiKiteTickerManager.builder()
+    .rawFrames(true)
+    .latestQuotes(false)
+    .decodeTicks(config.nats !== undefined)
+    .logger(ctx.logger);
   for (const k of keys) b.addApiKey(k.id, k.apiKey, tokens ? tokens.provider(k.id) : k.accessToken);
   if (url !== undefined) b.url(url);
   // A service keeps running with every key refused or unreachable: clients wait, unplaced.
