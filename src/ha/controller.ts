@@ -600,7 +600,8 @@ export class HaController extends EventEmitter<HaControllerEvents> {
 
   #report(error: unknown): void {
     const e = error instanceof Error ? error : new UnexpectedError(String(error));
-    this.#logger.warn({ group: this.group, error: e.message }, 'ha: error');
+    // The name tells an unreadable bucket entry (HaEntryError) from a NATS failure in a JSON log.
+    this.#logger.warn({ group: this.group, name: e.name, error: e.message }, 'ha: error');
     if (this.listenerCount('error') > 0) this.emit('error', e);
   }
 

@@ -5,6 +5,7 @@
  * Their events are re-emitted on the session's manager, which is never started and serves as the
  * one event source the feed and the reporter attach to, whichever keys come and go.
  */
+import { HaEntryError } from '../../errors.js';
 import type { HaController } from '../../ha/controller.js';
 import { type HaKeyCredential, ManagerKeyHost } from '../../ha/key-host.js';
 import type { MultiApiKiteTickerManager } from '../../manager/manager.js';
@@ -170,7 +171,11 @@ export class HaStreamSession extends StreamSession {
     );
     controller.on('lost', (id, reason) => say(`standby for key ${id} (${reason})`));
     controller.on('error', (error) => {
-      if (config.verbose) say(error.message);
+      if (error instanceof HaEntryError) {
+        // Always said (the controller reports each entry revision once): something else writes to the
+        // group's bucket. With --service the controller's own JSON log line already says it.
+        if (!config.service) say(`${error.name}: ${error.message}`);
+      } else if (config.verbose) say(error.message);
     });
     this.#startedAt = Date.now();
     await controller.start();
