@@ -57,6 +57,12 @@ export class LeaseStore {
     this.bucket = bucket;
     this.#kv = kv;
     this.#timeoutMs = timeoutMs;
+    // Reads go to the stream's leader, not "direct" to any replica: a replica that lags (it missed
+    // the last writes while the leader was lost, and catches up later) answers with an old revision,
+    // every revision-checked write based on it is refused as a conflict, and a standby could keep
+    // failing to take a lapsed or released lease, silently, for as long as that replica lags.
+    const handle = kv as unknown as { direct?: boolean };
+    if (handle.direct === true) handle.direct = false;
   }
 
   /** Opens the group's bucket, creating it when missing (an existing one is used as it is). */

@@ -34,3 +34,20 @@ describe('ha store bounds', () => {
     }, 5_000);
   }
 });
+
+describe('ha store reads', () => {
+  it('ha store - lease reads go to the stream leader, not to any replica (a lagging one answers old revisions)', async () => {
+    const asked: string[] = [];
+    const kv = {
+      direct: true,
+      get(key: string) {
+        asked.push(kv.direct ? 'replica' : 'leader');
+        return Promise.resolve({ key, revision: 7, operation: 'PUT', value: new Uint8Array([1]) });
+      },
+    };
+    const make = LeaseStore as unknown as new (bucket: string, kv: unknown, timeoutMs: number) => LeaseStore;
+    const store = new make('KITE_HA_t', kv, 100);
+    await expect(store.get('lease.a')).resolves.toMatchObject({ revision: 7 });
+    expect(asked).toEqual(['leader']);
+  });
+});
