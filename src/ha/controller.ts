@@ -146,6 +146,8 @@ export class HaController extends EventEmitter<HaControllerEvents> {
   #excessSince: number | undefined;
   #failingPoll = false;
   #failingMembers = false;
+  /** The member refresh in flight, if any (it runs beside the polls). */
+  #membersTask: Promise<void> | undefined;
   #takeovers = 0;
   readonly #lost: Record<HaLostReason, number> = { fenced: 0, stolen: 0, released: 0, rebalanced: 0 };
   readonly #renew = { count: 0, failures: 0, lastMs: 0, maxMs: 0, totalMs: 0 };
@@ -201,6 +203,9 @@ export class HaController extends EventEmitter<HaControllerEvents> {
     this.#startedAt = Date.now();
     this.#state = 'running';
     this.#logger.info({ group: this.group, instance: this.instance }, 'ha: started');
+    // The first share is sized from the members before any lease is taken (two instances starting
+    // together then split the keys at once, not after a rebalance); bounded by the listing's timeout.
+    await this.#refreshMembers(this.#clock());
     await this.#poll();
   }
 
@@ -216,6 +221,8 @@ export class HaController extends EventEmitter<HaControllerEvents> {
     clearTimeout(this.#timer);
     this.#stopWatch?.();
     await this.#ticking?.catch(() => undefined);
+    // A member write still in flight would otherwise land after the removal below.
+    await this.#membersTask;
     const release = options.release ?? true;
     await Promise.allSettled(
       [...this.#keepers.values()].map(async (keeper) => {
@@ -363,18 +370,12 @@ export class HaController extends EventEmitter<HaControllerEvents> {
     const store = this.#store!;
     const now = this.#clock();
     // Members only size this instance's share. Listing them creates a consumer, the slowest request
-    // here, and on a busy cluster it times out now and then: go on with the last share (at first, the
-    // share of a lone instance) so that lapsed leases are still read and taken. Taking stays safe, as
-    // every lease write is revision-checked; an excess share is given back by the rebalance.
-    try {
-      if (now - this.#memberWrittenAt >= this.timings.renewMs) await this.#writeMember(now);
-      await this.#readMembers(store);
-      this.#failingMembers = false;
-    } catch (error) {
-      if (!this.#failingMembers) this.#report(error);
-      this.#failingMembers = true;
-      if (this.#share === 0) this.#share = shareOf(this.#apiKeyIds.length, this.#members);
-    }
+    // here: when the bucket's stream leader is lost it waits for the new one, for up to 4 request
+    // timeouts each time. So it runs beside the poll, never in front of it: the leases are read (and
+    // lapsed ones taken) every pollMs with the last share known. Taking stays safe, as every lease
+    // write is revision-checked; an excess share is given back by the rebalance.
+    this.#refreshMembers(now);
+    if (this.#share === 0) this.#share = shareOf(this.#apiKeyIds.length, this.#members);
     // A copy: a keys file may add or remove a key while the leases are being read.
     const ids = [...this.#apiKeyIds];
     const entries = await Promise.all(ids.map((id) => store.get(leaseKey(id))));
@@ -400,6 +401,30 @@ export class HaController extends EventEmitter<HaControllerEvents> {
     }
     await this.#rebalance(seenAt);
     await this.#refreshWants(seenAt);
+  }
+
+  /**
+   * Starts a member refresh (write this member's record when due, then list the members) unless one
+   * is still running: one at a time, so a slow cluster is never sent a pile of listings (consumers).
+   */
+  #refreshMembers(now: number): Promise<void> {
+    if (this.#membersTask) return this.#membersTask;
+    const store = this.#store!;
+    const task = (async () => {
+      try {
+        if (now - this.#memberWrittenAt >= this.timings.renewMs) await this.#writeMember(now);
+        await this.#readMembers(store);
+        this.#failingMembers = false;
+      } catch (error) {
+        if (this.#state !== 'running') return;
+        if (!this.#failingMembers) this.#report(error);
+        this.#failingMembers = true;
+      }
+    })().finally(() => {
+      this.#membersTask = undefined;
+    });
+    this.#membersTask = task;
+    return task;
   }
 
   async #writeMember(now: number): Promise<void> {

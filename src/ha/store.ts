@@ -57,6 +57,12 @@ export class LeaseStore {
     this.bucket = bucket;
     this.#kv = kv;
     this.#timeoutMs = timeoutMs;
+    // Reads go to the stream's leader, not "direct" to any replica: a replica that lags (it missed
+    // the last writes while the leader was lost, and catches up later) answers with an old revision,
+    // every revision-checked write based on it is refused as a conflict, and a standby could keep
+    // failing to take a lapsed or released lease, silently, for as long as that replica lags.
+    const handle = kv as unknown as { direct?: boolean };
+    if (handle.direct === true) handle.direct = false;
   }
 
   /** Opens the group's bucket, creating it when missing (an existing one is used as it is). */
@@ -102,7 +108,7 @@ export class LeaseStore {
 
   async get(key: string): Promise<StoreEntry | undefined> {
     try {
-      const e = await this.#kv.get(key);
+      const e = await this.#bounded(this.#kv.get(key), `read ${key}`);
       if (e === null) return undefined;
       return { key, revision: e.revision, value: e.operation === 'PUT' ? e.value : undefined };
     } catch (error) {
@@ -113,7 +119,7 @@ export class LeaseStore {
   /** Writes `key` only if it has no live entry. Returns the new revision. */
   async create(key: string, data: Uint8Array): Promise<number> {
     try {
-      return await this.#kv.create(key, data);
+      return await this.#bounded(this.#kv.create(key, data), `create ${key}`);
     } catch (error) {
       throw wrap(error, `cannot create ${key}`);
     }
@@ -122,7 +128,7 @@ export class LeaseStore {
   /** Writes `key` only if its revision is still `revision`. Returns the new revision. */
   async update(key: string, data: Uint8Array, revision: number): Promise<number> {
     try {
-      return await this.#kv.update(key, data, revision, this.#timeoutMs);
+      return await this.#bounded(this.#kv.update(key, data, revision, this.#timeoutMs), `update ${key}`);
     } catch (error) {
       throw wrap(error, `cannot update ${key}`);
     }
@@ -131,7 +137,7 @@ export class LeaseStore {
   /** Deletes `key` only if its revision is still `revision`. */
   async delete(key: string, revision: number): Promise<void> {
     try {
-      await this.#kv.delete(key, { previousSeq: revision });
+      await this.#bounded(this.#kv.delete(key, { previousSeq: revision }), `delete ${key}`);
     } catch (error) {
       throw wrap(error, `cannot delete ${key}`);
     }
@@ -140,7 +146,7 @@ export class LeaseStore {
   /** Unconditional write: only for records one instance alone writes (its member record, its wants). */
   async put(key: string, data: Uint8Array): Promise<number> {
     try {
-      return await this.#kv.put(key, data, { timeout: this.#timeoutMs });
+      return await this.#bounded(this.#kv.put(key, data, { timeout: this.#timeoutMs }), `write ${key}`);
     } catch (error) {
       throw wrap(error, `cannot write ${key}`);
     }
@@ -149,7 +155,7 @@ export class LeaseStore {
   /** Unconditional delete (an instance's own member record). */
   async remove(key: string): Promise<void> {
     try {
-      await this.#kv.delete(key);
+      await this.#bounded(this.#kv.delete(key), `delete ${key}`);
     } catch (error) {
       throw wrap(error, `cannot delete ${key}`);
     }
@@ -169,6 +175,30 @@ export class LeaseStore {
       return () => iterator.stop();
     } catch (error) {
       throw wrap(error, `cannot watch ${prefix} entries`);
+    }
+  }
+
+  /**
+   * Every operation gives up after one request timeout here, whatever the client does underneath:
+   * create() of a deleted entry is two requests, and a request sent while the stream elects a new
+   * leader may get no answer at all. A poll waiting on it would take no lease meanwhile.
+   */
+  async #bounded<T>(operation: Promise<T>, what: string): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Twice the timeout: the client's own timeout (a TimeoutError) normally comes first.
+    const bound = this.#timeoutMs * 2;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ConnectionError(`cannot ${what}: timeout (no answer after ${bound} ms)`)),
+        bound,
+      );
+    });
+    try {
+      return await Promise.race([operation, late]);
+    } finally {
+      clearTimeout(timer);
+      // A late rejection of the abandoned operation must not be unhandled.
+      operation.catch(() => undefined);
     }
   }
 

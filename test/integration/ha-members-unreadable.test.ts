@@ -50,4 +50,30 @@ describe('ha members unreadable', () => {
     const reported = b.errors.filter((e) => e.message.includes('cannot list member entries'));
     expect(reported).toHaveLength(1);
   }, 30_000);
+
+  it('ha - a slow member listing does not hold back the lease polls: a lapsed lease is taken about a TTL after the crash', async () => {
+    vi.restoreAllMocks();
+    const options = { servers: nats.url, group: 'slowlist', timings: { ttlMs: 1_000 } } as const;
+    const a = haInstance(sim, { ...options, instance: 'holder' });
+    const b = haInstance(sim, { ...options, instance: 'standby' });
+    running.push(a, b);
+    await a.controller.start();
+    await until('a holds the key', () => a.controller.held().length === 1);
+    await b.controller.start();
+
+    // Every listing from now on answers only after 4 s, as one does while the bucket's stream elects
+    // a new leader (its consumer create waits for it).
+    const listing = vi
+      .spyOn(LeaseStore.prototype, 'keysUnder')
+      .mockImplementation(
+        () => new Promise((resolve) => setTimeout(() => resolve(['member.holder', 'member.standby']), 4_000)),
+      );
+    const crashedAt = performance.now();
+    await a.controller.close({ release: false });
+    await until('b takes the lapsed lease', () => b.controller.held().length === 1, 10_000);
+    const tookMs = performance.now() - crashedAt;
+    expect(listing).toHaveBeenCalled();
+    // TTL 1 s plus a poll or two; a poll waiting for the 4 s listing would take 8 s or more.
+    expect(tookMs).toBeLessThan(2_500);
+  }, 30_000);
 });
