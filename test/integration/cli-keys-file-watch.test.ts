@@ -191,6 +191,9 @@ describe('cli keys file watch', () => {
         (l) => l !== undefined && / 1$/.test(l),
       );
       expect(logLines(run).some((l) => /added k2/.test(String(l.msg)))).toBe(true);
+      // Its sockets' entries name it by its id, never by its Kite api_key.
+      await run.waitFor('stderr', /"apiKeyId":"k2"[^\n]*kite ticker: connected/, 10_000);
+      expect(run.stderr()).not.toContain('sim_key_2');
       expect((await readyz(base)).status).toBe(200);
     }, 30_000);
 
