@@ -4,8 +4,9 @@
  * None of them: the built-in simulator is used. Access tokens are secrets: every error here names the
  * variable or file entry, never the token's value.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { DuplicateApiKeyError } from '../errors.js';
+import { readSecretFileSync } from '../secret-file.js';
 import { UsageError } from './exit-codes.js';
 import { jsonErrorOffset, positionOf } from './json-position.js';
 
@@ -129,19 +130,15 @@ function credentialField(value: unknown, name: string, where: string): string {
 }
 
 function readKeysFile(path: string): ApiKeyCredential[] {
-  let text: string;
-  try {
-    // Checked before reading so a huge file is never loaded whole.
-    const info = statSync(path);
-    if (info.isFile() && info.size > MAX_KEYS_FILE_BYTES) throw tooLarge(path);
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(
-      `--keys-file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-    );
+  // Bounded before reading, and never blocks (a FIFO at the path is refused, not waited on).
+  const read = readSecretFileSync(path, MAX_KEYS_FILE_BYTES);
+  if (!read.ok) {
+    if (read.problem === 'too large') throw tooLarge(path);
+    if (read.problem === 'not a regular file')
+      throw new UsageError(`--keys-file: ${path} is not a regular file`);
+    throw new UsageError(`--keys-file: cannot read ${path}: ${read.code ?? 'error'}`);
   }
-  return parseKeysFile(text, path);
+  return parseKeysFile(read.text, path);
 }
 
 /**

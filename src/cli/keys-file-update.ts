@@ -5,8 +5,9 @@
  * one, never half of one. Other entries, and their unknown fields, are kept as they were.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { readSecretFile } from '../secret-file.js';
 import { parseKeysFile } from './credentials.js';
 import { UsageError } from './exit-codes.js';
 
@@ -16,10 +17,9 @@ const MAX_KEYS_FILE_BYTES = 1024 * 1024;
 /** The entry `apiKey` already has in the file, to keep its id; undefined when absent or unreadable. */
 export async function existingIdOf(path: string, apiKey: string): Promise<string | undefined> {
   try {
-    if (!(await stat(path)).isFile()) return undefined;
-    const text = await readFile(path, 'utf8');
-    if (text.length > MAX_KEYS_FILE_BYTES) return undefined;
-    return parseKeysFile(text, path).find((k) => k.apiKey === apiKey)?.id;
+    const read = await readSecretFile(path, MAX_KEYS_FILE_BYTES);
+    if (!read.ok) return undefined;
+    return parseKeysFile(read.text, path).find((k) => k.apiKey === apiKey)?.id;
   } catch {
     return undefined;
   }
@@ -38,19 +38,14 @@ export async function readKeysFileEntries(
   id: string | undefined,
   apiKey: string,
 ): Promise<Record<string, unknown>[]> {
+  // Opened without blocking: a FIFO in its place is refused at once, never waited on.
+  const read = await readSecretFile(path, MAX_KEYS_FILE_BYTES);
   let text: string | undefined;
-  try {
-    // A FIFO in its place would block the read until some writer came: only a regular file is read.
-    if (!(await stat(path)).isFile()) throw new UsageError(`${path}: not a regular file`);
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new UsageError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  }
+  if (read.ok) text = read.text;
+  else if (read.problem === 'not a regular file') throw new UsageError(`${path}: not a regular file`);
+  else if (read.problem === 'too large') throw new UsageError(`${path}: over ${MAX_KEYS_FILE_BYTES} bytes`);
+  else if (read.code !== 'ENOENT') throw new UsageError(`${path}: cannot read (${read.code ?? 'error'})`);
   if (text === undefined || text.trim() === '') return [];
-  if (text.length > MAX_KEYS_FILE_BYTES) throw new UsageError(`${path}: over ${MAX_KEYS_FILE_BYTES} bytes`);
   const parsed = parseKeysFile(text, path); // validates (messages never quote values)
   const other = id === undefined ? undefined : parsed.find((k) => k.apiKey === apiKey && k.id !== id);
   if (other) {

@@ -1,13 +1,14 @@
 /**
  * Watches the `--keys-file` of a running `stream`/`record`: `fs.watch` on the DIRECTORY (`kiteticker
  * login` and editors replace the file by rename, a new inode a watch on the file would miss), events
- * debounced, plus `reload()` for SIGHUP. Each read is bounded (MAX_KEYS_FILE_BYTES, stat before read)
- * and parsed by the same parser as at start. A file that is missing, malformed or readable by others
- * changes nothing and is reported once (a token is never quoted); the next good read clears that.
+ * debounced, plus `reload()` for SIGHUP. Each read is bounded (MAX_KEYS_FILE_BYTES, fstat before read)
+ * and parsed by the same parser as at start. A file that is missing, not a regular file (a FIFO is
+ * refused without blocking), too big or malformed changes nothing and is reported once (a token is never
+ * quoted); the next good read clears that. A file readable by others is used with a warning, as at start.
  */
 import { type FSWatcher, watch } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { readSecretFile } from '../secret-file.js';
 import {
   type ApiKeyCredential,
   MAX_KEYS_FILE_BYTES,
@@ -100,33 +101,31 @@ export class KeysFileWatcher {
   async #readOnce(): Promise<void> {
     const { path } = this.#options;
     const keeping = 'the keys in use are kept';
-    let text: string;
-    try {
-      const info = await stat(path);
-      if (info.size > MAX_KEYS_FILE_BYTES) {
-        this.#problem(`${path}: larger than ${MAX_KEYS_FILE_BYTES} bytes; ${keeping}`);
-        return;
-      }
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      this.#problem(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'}); ${keeping}`);
+    // Never blocks (a FIFO at the path is refused at once), so a bad state never stalls later reads.
+    const read = await readSecretFile(path, MAX_KEYS_FILE_BYTES);
+    if (!read.ok) {
+      const why =
+        read.problem === 'too large'
+          ? `larger than ${MAX_KEYS_FILE_BYTES} bytes`
+          : read.problem === 'not a regular file'
+            ? 'not a regular file'
+            : `cannot read (${read.code ?? 'error'})`;
+      this.#problem(`${path}: ${why}; ${keeping}`);
       return;
     }
     let keys: ApiKeyCredential[];
     try {
-      keys = parseKeysFile(text, path);
+      keys = parseKeysFile(read.text, path);
     } catch (error) {
       // parseKeysFile's messages name the file, entry and position, never a value.
       this.#problem(`${(error as Error).message}; ${keeping}`);
       return;
     }
-    const tooOpen = permissionWarning(path);
-    if (tooOpen !== undefined) {
-      this.#problem(`${tooOpen}; until then ${keeping}`);
-      return;
-    }
     if (this.#closed) return;
-    this.#lastProblem = '';
+    // Too open: used, with a warning (once per distinct problem), as at start and as the docs say.
+    const tooOpen = permissionWarning(path);
+    if (tooOpen !== undefined) this.#problem(tooOpen.replace(/^warning: /, ''));
+    else this.#lastProblem = '';
     this.#options.onKeys(keys);
   }
 

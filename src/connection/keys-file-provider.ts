@@ -8,11 +8,12 @@
  * good token and is reported (never with a token).
  */
 import { type FSWatcher, watch } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { parseKeysFile, permissionWarning } from '../cli/credentials.js';
 import { count } from '../config/validate.js';
 import { InvalidArgumentError, TokenProviderError } from '../errors.js';
+import { readSecretFile } from '../secret-file.js';
 import type { AccessTokenProvider } from './token-provider.js';
 
 export interface KeysFileTokenProviderOptions {
@@ -70,19 +71,12 @@ export function keysFileTokenProvider(
   };
 
   const read = async (): Promise<void> => {
+    // The stat is only the change check; the read itself opens without blocking and reads a regular
+    // file only (a FIFO would block until some writer came, every later call queued behind it).
     let sig: string;
-    let size: number;
     try {
       const s = await stat(path);
-      if (!s.isFile()) {
-        // A FIFO would block the read until some writer came (every later call queued behind it); a
-        // directory or a device is no keys file either.
-        seen = '';
-        problem(`${path}: not a regular file; keeping the last token`);
-        return;
-      }
       sig = `${s.ino}:${s.size}:${s.mtimeMs}`;
-      size = s.size;
     } catch (err) {
       seen = '';
       problem(
@@ -91,22 +85,20 @@ export function keysFileTokenProvider(
       return;
     }
     if (sig === seen) return;
-    seen = sig;
-    if (size > maxBytes) {
-      problem(`${path}: ${size} bytes, over the ${maxBytes}-byte limit; keeping the last token`);
-      return;
-    }
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      seen = '';
+    const got = await readSecretFile(path, maxBytes);
+    if (!got.ok) {
+      seen = got.problem === 'too large' ? sig : '';
       problem(
-        `${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'}); keeping the last token`,
+        got.problem === 'too large'
+          ? `${path}: over the ${maxBytes}-byte limit; keeping the last token`
+          : got.problem === 'not a regular file'
+            ? `${path}: not a regular file; keeping the last token`
+            : `${path}: cannot read (${got.code ?? 'error'}); keeping the last token`,
       );
       return;
     }
-    if (text.length > maxBytes) return; // grew between stat and read: the next change event reads it
+    seen = got.signature;
+    const text = got.text;
     try {
       const entry = parseKeysFile(text, path).find((k) => k.id === id);
       if (!entry) {

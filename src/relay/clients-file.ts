@@ -4,9 +4,10 @@
  * events a watch loses. A file that is gone, too big or malformed while running is reported and
  * changes nothing; reports never quote the file's values.
  */
-import { type FSWatcher, readFileSync, statSync, unwatchFile, watch, watchFile } from 'node:fs';
+import { type FSWatcher, statSync, unwatchFile, watch, watchFile } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
+import { readSecretFileSync } from '../secret-file.js';
 import {
   type ClientDefaults,
   MAX_CLIENTS_FILE_BYTES,
@@ -14,22 +15,19 @@ import {
   type RelayClient,
 } from './clients.js';
 
-/** Reads the file now. @throws InvalidArgumentError (unreadable, too big, malformed). */
+/** Reads the file now (never blocks: see secret-file.ts). @throws InvalidArgumentError (unreadable, not a regular file, too big, malformed). */
 export function readClientsFile(path: string, defaults: ClientDefaults): RelayClient[] {
-  let text: string;
-  try {
-    const info = statSync(path);
-    if (info.isFile() && info.size > MAX_CLIENTS_FILE_BYTES) {
+  const read = readSecretFileSync(path, MAX_CLIENTS_FILE_BYTES);
+  if (!read.ok) {
+    if (read.problem === 'too large') {
       throw new InvalidArgumentError(`${path}: larger than ${MAX_CLIENTS_FILE_BYTES / 1024 / 1024} MiB`);
     }
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if (error instanceof InvalidArgumentError) throw error;
-    throw new InvalidArgumentError(
-      `clients file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-    );
+    if (read.problem === 'not a regular file') {
+      throw new InvalidArgumentError(`clients file: ${path} is not a regular file`);
+    }
+    throw new InvalidArgumentError(`clients file: cannot read ${path}: ${read.code ?? 'error'}`);
   }
-  return parseClientsFile(text, path, defaults);
+  return parseClientsFile(read.text, path, defaults);
 }
 
 /**

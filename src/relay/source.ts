@@ -128,7 +128,7 @@ export class RelaySource implements KiteFrameSource {
     if (taken.length < change.tokens.length) {
       this.#refuse(
         s,
-        `max tokens exceeded: ${change.tokens.length - taken.length} token(s) not subscribed, this client can subscribe at most ${client.maxInstruments} instruments`,
+        `max tokens exceeded: ${change.tokens.length - taken.length} token(s) not subscribed (${refusedList(change.tokens.slice(taken.length, taken.length + MAX_LISTED), change.tokens.length - taken.length)}), this client can subscribe at most ${client.maxInstruments} instruments`,
       );
     }
     const rank = rankOf(client.subscribeMode);
@@ -143,7 +143,7 @@ export class RelaySource implements KiteFrameSource {
 
   /** The upstream refused a subscribe: the tokens leave every session that wanted them, each told why. */
   refused(tokens: readonly number[], error: Error): void {
-    const told = new Map<RelaySession, number>();
+    const told = new Map<RelaySession, { n: number; first: number[] }>();
     for (const t of tokens) {
       const subs = this.interest.subscribers(t);
       if (!subs) continue;
@@ -152,11 +152,17 @@ export class RelaySource implements KiteFrameSource {
         s.conn.subscriptions.delete(t);
         this.interest.delete(t, s);
         this.#use(s.client.id, -1);
-        told.set(s, (told.get(s) ?? 0) + 1);
+        const seen = told.get(s) ?? { n: 0, first: [] };
+        seen.n++;
+        if (seen.first.length < MAX_LISTED) seen.first.push(t); // the message stays bounded
+        told.set(s, seen);
       }
     }
-    for (const [s, n] of told) {
-      this.#refuse(s, `${n} token(s) not subscribed: the relay's upstream refused them (${error.message})`);
+    for (const [s, { n, first }] of told) {
+      this.#refuse(
+        s,
+        `${n} token(s) not subscribed (${refusedList(first, n)}): the relay's upstream refused them (${error.message})`,
+      );
     }
   }
 
@@ -275,4 +281,13 @@ export class RelaySource implements KiteFrameSource {
     for (const s of this.#backlog) s.clear();
     this.#backlog.clear();
   }
+}
+
+/** Refused tokens named in an error frame: the first ones, then a count, so the frame stays small. */
+const MAX_LISTED = 50;
+
+/** `first` (at most MAX_LISTED shown) of `total` refused tokens: "1, 2, 3" or "1, 2, ... and 7 more". */
+export function refusedList(first: readonly number[], total: number): string {
+  const shown = first.slice(0, MAX_LISTED);
+  return total > shown.length ? `${shown.join(', ')} and ${total - shown.length} more` : shown.join(', ');
 }

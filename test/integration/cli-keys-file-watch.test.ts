@@ -4,7 +4,8 @@
  * missing or too-open file is one warning and changes nothing. Service mode waits for a key refused
  * at start instead of exiting, and /readyz says why it is not ready.
  */
-import { chmod, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -190,6 +191,9 @@ describe('cli keys file watch', () => {
         (l) => l !== undefined && / 1$/.test(l),
       );
       expect(logLines(run).some((l) => /added k2/.test(String(l.msg)))).toBe(true);
+      // Its sockets' entries name it by its id, never by its Kite api_key.
+      await run.waitFor('stderr', /"apiKeyId":"k2"[^\n]*kite ticker: connected/, 10_000);
+      expect(run.stderr()).not.toContain('sim_key_2');
       expect((await readyz(base)).status).toBe(200);
     }, 30_000);
 
@@ -209,12 +213,21 @@ describe('cli keys file watch', () => {
       expect((await readyz(base)).status).toBe(200);
     }, 30_000);
 
-    it('cli keys file watch - a world-readable file is one warning and changes nothing', async () => {
+    it('cli keys file watch - a world-readable file is used with one warning, as at start', async () => {
       await writeKeys(file(), [K1, K2]);
-      await writeFile(file(), JSON.stringify([K1]));
+      await writeFile(file(), JSON.stringify([K1, { ...K2, accessToken: 'sim_token_2b' }]));
       await chmod(file(), 0o644);
       await run.waitFor('stderr', /permissions 0644 are too open/, 10_000);
+      await run.waitFor('stderr', /keys file applied: new token k2/, 10_000);
       expect(await metric(base, /^kiteticker_api_keys /)).toBe('kiteticker_api_keys 2');
+      // The same problem again (another change, still 0644): not a second warning.
+      await writeFile(file(), JSON.stringify([K1, K2]));
+      await run.waitFor(
+        'stderr',
+        /keys file applied: new token k2;.*\n.*keys file applied: new token k2/s,
+        10_000,
+      );
+      expect(run.stderr().match(/are too open/g)).toHaveLength(1);
     }, 30_000);
 
     it('cli keys file watch - a key removed from the file is removed and its instruments move', async () => {
@@ -278,5 +291,32 @@ describe('cli keys file watch', () => {
       expect(run.child.exitCode).toBeNull();
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
     }, 30_000);
+
+    it('cli keys file watch - a FIFO, a directory or a symlink loop at the path is a warning; the watch goes on and SIGTERM still stops it', async () => {
+      await rm(file(), { force: true });
+      execFileSync('mkfifo', [file()]);
+      run.child.kill('SIGHUP');
+      await run.waitFor('stderr', /keys\.json: not a regular file; the keys in use are kept/, 10_000);
+      await rm(file());
+      await mkdir(file());
+      run.child.kill('SIGHUP');
+      await new Promise((r) => setTimeout(r, 300));
+      await rm(file(), { recursive: true });
+      await symlink(file(), file());
+      await run.waitFor('stderr', /cannot read \(ELOOP\)/, 10_000);
+      await rm(file());
+      await writeKeys(file(), [K1, K2]);
+      await run.waitFor('stderr', /keys file applied: .*added k2/, 10_000);
+      // A FIFO again (a read of it pending), then SIGTERM: the process stops promptly.
+      await rm(file());
+      execFileSync('mkfifo', [file()]);
+      run.child.kill('SIGHUP');
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = Date.now();
+      run.child.kill('SIGTERM');
+      expect((await run.done).code).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(3000);
+      await rm(file());
+    }, 45_000);
   });
 });

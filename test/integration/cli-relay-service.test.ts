@@ -4,7 +4,8 @@
  * unreachable ones, /metrics with the relay's families, /healthz and /readyz, and --nats publishing
  * from the same process.
  */
-import { chmod, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -78,12 +79,62 @@ async function addresses(run: CliRun): Promise<{ relay: string; base: string }> 
   return { relay: relay!, base: base! };
 }
 
-function service(keysFile: string, url: string, extra: string[] = []): CliRun {
-  const args = ['relay', '--service', '--keys-file', keysFile, '--clients-file', clientsFile, '--url', url];
+function service(keysFile: string, url: string, extra: string[] = [], clients = clientsFile): CliRun {
+  const args = ['relay', '--service', '--keys-file', keysFile, '--clients-file', clients, '--url', url];
   return startCli([...args, '--port', '0', '--metrics-port', '0', '--linger', '0', ...extra], {}, 60_000);
 }
 
 describe('cli relay service', () => {
+  it('cli relay service - a FIFO, a directory or a symlink loop at the clients file is a warning; clients are still served, a good file put back applies, SIGTERM stops it', async () => {
+    const keys = join(dir, 'fifo-keys.json');
+    await writeKeys(keys, [K1]);
+    const file = join(dir, 'fifo-clients.json');
+    await writeFile(file, JSON.stringify([SCANNER]), { mode: 0o600 });
+    const run = service(keys, sim.url, [], file);
+    const { relay, base } = await addresses(run);
+    await rm(file);
+    execFileSync('mkfifo', [file]);
+    await run.waitFor(
+      'stderr',
+      /fifo-clients\.json is not a regular file; the relay keeps its current clients/,
+      10_000,
+    );
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    clients.push(await connect(relay, SCANNER.id, SCANNER.accessToken));
+    await rm(file);
+    await mkdir(file);
+    await until(
+      'the directory reported too',
+      async () => run.stderr().match(/fifo-clients\.json is not a regular file/g)?.length ?? 0,
+      (n) => n >= 2,
+    );
+    await rm(file, { recursive: true });
+    await symlink(file, file);
+    await run.waitFor('stderr', /cannot read [^\n]*fifo-clients\.json: ELOOP/, 10_000);
+    await rm(file);
+    const other = { id: 'other', accessToken: 'other-token-4a1' };
+    await writeFile(file, JSON.stringify([SCANNER, other]), { mode: 0o600 });
+    await until(
+      'the new client accepted',
+      () =>
+        connect(relay, other.id, other.accessToken).then(
+          (c) => (clients.push(c), true),
+          () => false,
+        ),
+      (ok) => ok,
+    );
+    // A FIFO again, seen by the watch, then SIGTERM: the process stops promptly.
+    await rm(file);
+    execFileSync('mkfifo', [file]);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const t0 = Date.now();
+    run.child.kill('SIGTERM');
+    expect((await run.done).code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await rm(file);
+  }, 45_000);
+
   it('cli relay service - a key refused at start waits: /readyz says why while a client waits, and a new token in the keys file serves it without a restart', async () => {
     const file = join(dir, 'refused.json');
     await writeKeys(file, [{ ...K1, accessToken: 'expired_token_123' }]);

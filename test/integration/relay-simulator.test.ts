@@ -187,7 +187,9 @@ describe('relay in front of the simulator', () => {
     s.send({ a: 'subscribe', v: [t1, t2, t3] });
     s.send({ a: 'mode', v: ['full', [t1]] });
     await waitFor(() => s.texts.length >= 2, 5000, 'errors');
-    expect(s.texts[0]!.data).toMatch(/max tokens exceeded: 1 token/);
+    expect(s.texts[0]!.data).toMatch(
+      new RegExp(`max tokens exceeded: 1 token\\(s\\) not subscribed \\(${t3}\\)`),
+    );
     expect(s.texts[1]!.data).toMatch(/mode full is not allowed/);
     await rig.relay.upstreamIdle();
     expect([...rig.relay.upstreamSubscriptions()]).toEqual([
@@ -210,7 +212,9 @@ describe('relay in front of the simulator', () => {
     await waitFor(() => b.texts.length > 0, 5000, 'beta error');
     expect(b.texts[0]!.type).toBe('error');
     expect(String(b.texts[0]!.data)).toMatch(
-      /3 token\(s\) not subscribed: the relay's upstream refused them/,
+      new RegExp(
+        `3 token\\(s\\) not subscribed \\(${ts.slice(2, 5).join(', ')}\\): the relay's upstream refused them`,
+      ),
     );
     expect(a.texts).toEqual([]);
     const before = a.ticks.length;

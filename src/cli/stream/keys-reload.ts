@@ -119,10 +119,14 @@ export function watchKeysFile(
     }
     for (const k of diff.added) {
       store.set(k.id, k.accessToken);
+      // Known to the logger before its sockets log anything: their entries name it by its id.
+      applied.set(k.id, k);
+      ctx.keys = [...applied.values()];
       try {
         await manager.addApiKey(k.id, k.apiKey, store.provider(k.id));
-        applied.set(k.id, k);
       } catch (error) {
+        applied.delete(k.id);
+        ctx.keys = [...applied.values()];
         store.delete(k.id);
         warn(`could not add ${JSON.stringify(k.id)}`, error);
       }
